@@ -1,0 +1,542 @@
+// Package pipeline holds mlgate's format-independent model of an ML
+// pipeline — stages joined by the artifacts they produce and consume — and
+// the rules that audit it.
+//
+// Adapters (pipeline/spec today; GitHub Actions, GitLab CI, Kubeflow and
+// Argo later) parse one format each into a *Graph. Rules only ever see the
+// Graph, so one rule covers every format. Properties an adapter cannot infer
+// are Unknown, never silently false; rules treat Unknown conservatively and
+// say so in their messages.
+package pipeline
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Tri is a three-valued boolean: a property may be known true, known false,
+// or not inferable from the source.
+type Tri int8
+
+// The three values of a Tri. The zero value is Unknown.
+const (
+	Unknown Tri = iota
+	False
+	True
+)
+
+// TriOf converts a known bool.
+func TriOf(b bool) Tri {
+	if b {
+		return True
+	}
+	return False
+}
+
+// MaybeTrue reports whether the value is True or Unknown: what a
+// conservative rule must assume.
+func (t Tri) MaybeTrue() bool { return t != False }
+
+func (t Tri) String() string {
+	switch t {
+	case True:
+		return "true"
+	case False:
+		return "false"
+	}
+	return "unknown"
+}
+
+// Isolation is how strongly a stage is isolated from its host.
+type Isolation int8
+
+// Isolation levels, weakest first. IsolationUnknown is the zero value.
+const (
+	IsolationUnknown Isolation = iota
+	IsolationNone
+	IsolationContainer
+	IsolationVM
+	IsolationHardware
+)
+
+var isolationNames = map[Isolation]string{
+	IsolationUnknown:   "unknown",
+	IsolationNone:      "none",
+	IsolationContainer: "container",
+	IsolationVM:        "vm",
+	IsolationHardware:  "hardware",
+}
+
+func (i Isolation) String() string { return isolationNames[i] }
+
+// ParseIsolation parses none|container|vm|hardware.
+func ParseIsolation(s string) (Isolation, bool) {
+	for k, v := range isolationNames {
+		if v == s && k != IsolationUnknown {
+			return k, true
+		}
+	}
+	return IsolationUnknown, false
+}
+
+// Runner is the kind of machine a stage runs on.
+type Runner int8
+
+// Runner kinds. RunnerUnknown is the zero value.
+const (
+	RunnerUnknown Runner = iota
+	RunnerShared
+	RunnerDedicated
+	RunnerEphemeral
+)
+
+var runnerNames = map[Runner]string{
+	RunnerUnknown:   "unknown",
+	RunnerShared:    "shared",
+	RunnerDedicated: "dedicated",
+	RunnerEphemeral: "ephemeral",
+}
+
+func (r Runner) String() string { return runnerNames[r] }
+
+// ParseRunner parses shared|dedicated|ephemeral.
+func ParseRunner(s string) (Runner, bool) {
+	for k, v := range runnerNames {
+		if v == s && k != RunnerUnknown {
+			return k, true
+		}
+	}
+	return RunnerUnknown, false
+}
+
+// Trust is the trust placed in an input artifact.
+type Trust int8
+
+// Trust values. TrustUnspecified means the source said nothing.
+const (
+	TrustUnspecified Trust = iota
+	TrustTrusted
+	TrustUntrusted
+)
+
+// Role is what a stage does for the pipeline's security, as far as the graph
+// rules care: gates (scan, verify), signing, and release (register, deploy).
+type Role string
+
+// The roles graph rules know about.
+const (
+	RoleScan     Role = "scan"
+	RoleVerify   Role = "verify"
+	RoleSign     Role = "sign"
+	RoleRegister Role = "register"
+	RoleDeploy   Role = "deploy"
+)
+
+// Roles lists every known role.
+var Roles = []Role{RoleScan, RoleVerify, RoleSign, RoleRegister, RoleDeploy}
+
+// Pos is a 1-based line and column in the source file; zero means unknown.
+type Pos struct {
+	Line, Column int
+}
+
+// Network describes a stage's network access. Access is True with a
+// non-empty Allow list when egress is restricted to those hosts.
+type Network struct {
+	Access Tri
+	Allow  []string
+}
+
+// Input is an artifact a stage consumes.
+type Input struct {
+	Artifact string
+	Trust    Trust
+	Pos      Pos
+}
+
+// Output is an artifact a stage produces.
+type Output struct {
+	Artifact string
+	Pos      Pos
+}
+
+// Secret is a credential available to a stage.
+type Secret struct {
+	Name string
+	Pos  Pos
+}
+
+// Stage is one step of a pipeline.
+type Stage struct {
+	Name              string
+	Pos               Pos
+	Inputs            []Input
+	Outputs           []Output
+	RunsUntrustedCode Tri
+	Network           Network
+	GPU               Tri
+	Secrets           []Secret
+	Isolation         Isolation
+	Runner            Runner
+	// Roles are the stage's security roles; RolesInferred is true when they
+	// were guessed from the stage's name and secrets rather than declared.
+	Roles         []Role
+	RolesInferred bool
+	// Fields records where each property was written in the source, keyed by
+	// the source's own key name, so findings can point at the exact line.
+	Fields map[string]Pos
+
+	idx int // position in Graph.Stages, set by Build
+}
+
+// HasRole reports whether the stage has role r.
+func (s *Stage) HasRole(r Role) bool {
+	for _, x := range s.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// IsGate reports whether the stage checks artifacts (scan or verify) without
+// itself running untrusted code; only such a stage can vouch for what it
+// inspected.
+func (s *Stage) IsGate() bool {
+	return (s.HasRole(RoleScan) || s.HasRole(RoleVerify)) && s.RunsUntrustedCode == False
+}
+
+// FieldPos returns where key was written, falling back to the stage itself.
+func (s *Stage) FieldPos(keys ...string) Pos {
+	for _, k := range keys {
+		if p, ok := s.Fields[k]; ok && p.Line > 0 {
+			return p
+		}
+	}
+	return s.Pos
+}
+
+// SecretNames returns the stage's secret names in source order.
+func (s *Stage) SecretNames() []string {
+	out := make([]string, len(s.Secrets))
+	for i, x := range s.Secrets {
+		out[i] = x.Name
+	}
+	return out
+}
+
+// Graph is a pipeline: stages connected by artifacts. Call Build after
+// filling Stages and before running rules.
+type Graph struct {
+	// File is the source the graph came from, as given by the user.
+	File string
+	// Format names the adapter that produced it, e.g. "mlgate-pipeline".
+	Format string
+	Stages []*Stage
+
+	producers map[string][]int // artifact -> producing stage indices
+	consumers map[string][]int // artifact -> consuming stage indices
+	order     []int            // topological order of stage indices
+	parents   [][]int          // stage -> distinct producer stages of its inputs
+	children  [][]int          // stage -> distinct consumer stages of its outputs
+	tainted   map[string]taint // artifact -> why it is untrusted
+	built     bool
+}
+
+// CycleError reports stages whose artifacts depend on each other in a loop.
+type CycleError struct {
+	Stages []string
+}
+
+func (e *CycleError) Error() string {
+	return "stages form a dependency cycle through their inputs and outputs: " + strings.Join(e.Stages, ", ")
+}
+
+// Build derives the edges (who produces and consumes each artifact), a
+// topological order and artifact taint. It fails on a dependency cycle.
+// It runs in time linear in stages plus inputs plus outputs.
+func (g *Graph) Build() error {
+	n := len(g.Stages)
+	g.producers = make(map[string][]int)
+	g.consumers = make(map[string][]int)
+	for i, s := range g.Stages {
+		s.idx = i
+		for _, o := range s.Outputs {
+			g.producers[o.Artifact] = appendOnce(g.producers[o.Artifact], i)
+		}
+		for _, in := range s.Inputs {
+			g.consumers[in.Artifact] = appendOnce(g.consumers[in.Artifact], i)
+		}
+	}
+	g.parents = make([][]int, n)
+	g.children = make([][]int, n)
+	indeg := make([]int, n)
+	for i, s := range g.Stages {
+		seen := map[int]bool{}
+		for _, in := range s.Inputs {
+			for _, p := range g.producers[in.Artifact] {
+				if p == i || seen[p] {
+					if p == i {
+						return &CycleError{Stages: []string{s.Name}}
+					}
+					continue
+				}
+				seen[p] = true
+				g.parents[i] = append(g.parents[i], p)
+				g.children[p] = append(g.children[p], i)
+				indeg[i]++
+			}
+		}
+	}
+	// Kahn's algorithm, taking ready stages in source order for stable output.
+	g.order = make([]int, 0, n)
+	queue := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		if indeg[i] == 0 {
+			queue = append(queue, i)
+		}
+	}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		g.order = append(g.order, i)
+		for _, c := range g.children[i] {
+			indeg[c]--
+			if indeg[c] == 0 {
+				queue = append(queue, c)
+			}
+		}
+	}
+	if len(g.order) != n {
+		var names []string
+		for i := 0; i < n; i++ {
+			if indeg[i] > 0 {
+				names = append(names, g.Stages[i].Name)
+			}
+		}
+		return &CycleError{Stages: names}
+	}
+	g.computeTaint()
+	g.built = true
+	return nil
+}
+
+func appendOnce(xs []int, v int) []int {
+	if len(xs) > 0 && xs[len(xs)-1] == v {
+		return xs
+	}
+	return append(xs, v)
+}
+
+// Producers returns the stages that produce artifact a.
+func (g *Graph) Producers(a string) []*Stage { return g.stagesAt(g.producers[a]) }
+
+// Consumers returns the stages that consume artifact a.
+func (g *Graph) Consumers(a string) []*Stage { return g.stagesAt(g.consumers[a]) }
+
+// Order returns the stages in a topological order (producers before
+// consumers, otherwise source order).
+func (g *Graph) Order() []*Stage { return g.stagesAt(g.order) }
+
+func (g *Graph) stagesAt(idx []int) []*Stage {
+	out := make([]*Stage, len(idx))
+	for i, x := range idx {
+		out[i] = g.Stages[x]
+	}
+	return out
+}
+
+// taint records why an artifact is untrusted: the chain from its origin.
+type taint struct {
+	origin string // human description of the origin
+	via    []string
+}
+
+// Taint reports whether artifact a is untrusted — declared untrusted, made
+// by a stage that runs (or may run) untrusted code, or derived from such an
+// artifact without passing a gate — and describes where the taint began.
+func (g *Graph) Taint(a string) (string, bool) {
+	t, ok := g.tainted[a]
+	if !ok {
+		return "", false
+	}
+	if len(t.via) == 0 {
+		return t.origin, true
+	}
+	return t.origin + " via " + strings.Join(t.via, " -> "), true
+}
+
+// computeTaint propagates untrust along the topological order. An artifact
+// is tainted when any input declares it untrusted (even one a stage of the
+// pipeline produces: the declaration wins), when its producer runs
+// untrusted code (or may: Unknown counts), or when its producer consumed a
+// tainted artifact that no gate among the producer's ancestors checked.
+// Outputs of gates are clean.
+func (g *Graph) computeTaint() {
+	g.tainted = make(map[string]taint)
+	for _, s := range g.Stages {
+		for _, in := range s.Inputs {
+			if in.Trust == TrustUntrusted {
+				g.tainted[in.Artifact] = taint{origin: fmt.Sprintf("untrusted input %q", in.Artifact)}
+			}
+		}
+	}
+	for _, i := range g.order {
+		s := g.Stages[i]
+		if s.IsGate() {
+			continue
+		}
+		var t *taint
+		if s.RunsUntrustedCode.MaybeTrue() {
+			how := "runs untrusted code"
+			if s.RunsUntrustedCode == Unknown {
+				how = "may run untrusted code (not declared)"
+			}
+			t = &taint{origin: fmt.Sprintf("stage %q, which %s", s.Name, how)}
+		} else {
+			for _, in := range g.UncheckedTaintedInputs(s) {
+				src := g.tainted[in.Artifact]
+				t = &taint{origin: src.origin, via: append(append([]string{}, src.via...), s.Name)}
+				break
+			}
+		}
+		if t == nil {
+			continue
+		}
+		for _, o := range s.Outputs {
+			if _, done := g.tainted[o.Artifact]; !done {
+				g.tainted[o.Artifact] = *t
+			}
+		}
+	}
+}
+
+// UncheckedTaintedInputs returns the inputs of s that are tainted and were
+// not inspected by a gate stage that runs before s (a gate that consumes the
+// same artifact and is an ancestor of s).
+func (g *Graph) UncheckedTaintedInputs(s *Stage) []Input {
+	var out []Input
+	var anc map[int]bool
+	for _, in := range s.Inputs {
+		if _, ok := g.tainted[in.Artifact]; !ok {
+			continue
+		}
+		checked := false
+		for _, c := range g.consumers[in.Artifact] {
+			gs := g.Stages[c]
+			if gs == s || !gs.IsGate() {
+				continue
+			}
+			if anc == nil {
+				anc = g.ancestors(s)
+			}
+			if anc[c] {
+				checked = true
+				break
+			}
+		}
+		if !checked {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// ancestors returns every stage s transitively depends on. It is computed
+// only for stages that need it (a tainted input with a gate beside it), so
+// the cost stays proportional to those stages' upstream sub-graphs.
+func (g *Graph) ancestors(s *Stage) map[int]bool {
+	idx := g.index(s)
+	seen := map[int]bool{}
+	stack := append([]int{}, g.parents[idx]...)
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[x] {
+			continue
+		}
+		seen[x] = true
+		stack = append(stack, g.parents[x]...)
+	}
+	return seen
+}
+
+// Ancestors returns the stages s transitively depends on, in topological order.
+func (g *Graph) Ancestors(s *Stage) []*Stage {
+	anc := g.ancestors(s)
+	var out []*Stage
+	for _, i := range g.order {
+		if anc[i] {
+			out = append(out, g.Stages[i])
+		}
+	}
+	return out
+}
+
+func (g *Graph) index(s *Stage) int { return s.idx }
+
+// InferRoles fills s.Roles from the stage's name and secret names when the
+// source declared none: words such as sign/signing, scan, verify,
+// register/publish/push, deploy/serve in the name, or a secret whose name
+// mentions SIGNING or COSIGN.
+func InferRoles(s *Stage) {
+	if len(s.Roles) > 0 {
+		return
+	}
+	set := map[Role]bool{}
+	for _, w := range words(s.Name) {
+		if r, ok := roleWords[w]; ok {
+			set[r] = true
+		}
+	}
+	for _, sec := range s.Secrets {
+		u := strings.ToUpper(sec.Name)
+		if strings.Contains(u, "SIGNING") || strings.Contains(u, "COSIGN") {
+			set[RoleSign] = true
+		}
+	}
+	for _, r := range Roles {
+		if set[r] {
+			s.Roles = append(s.Roles, r)
+		}
+	}
+	s.RolesInferred = len(s.Roles) > 0
+}
+
+var roleWords = map[string]Role{
+	"scan": RoleScan, "scanning": RoleScan, "scanner": RoleScan,
+	"verify": RoleVerify, "verification": RoleVerify, "verifier": RoleVerify,
+	"sign": RoleSign, "signing": RoleSign, "signer": RoleSign, "cosign": RoleSign, "attest": RoleSign,
+	"register": RoleRegister, "registration": RoleRegister, "registry": RoleRegister,
+	"publish": RoleRegister, "push": RoleRegister, "release": RoleRegister, "upload": RoleRegister,
+	"deploy": RoleDeploy, "deployment": RoleDeploy, "serve": RoleDeploy, "serving": RoleDeploy,
+	"canary": RoleDeploy, "rollout": RoleDeploy, "promote": RoleDeploy,
+}
+
+var camelBoundary = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+
+// words splits a stage name into lower-case words on separators and
+// camelCase boundaries.
+func words(name string) []string {
+	name = camelBoundary.ReplaceAllString(name, "$1 $2")
+	f := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	})
+	return f
+}
+
+// sortedStageNames returns the names of stages, sorted and de-duplicated.
+func sortedStageNames(ss []*Stage) []string {
+	set := map[string]bool{}
+	for _, s := range ss {
+		set[s.Name] = true
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,157 @@
+package pipeline
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mlgate/mlgate/finding"
+)
+
+// Rule is a pipeline rule: its registered metadata plus a Check over a
+// built Graph. Each rule lives in its own rule_*.go file.
+type Rule struct {
+	*finding.Rule
+	Check func(p *Pass)
+}
+
+var rules []*Rule
+
+// register records a pipeline rule and its metadata in the global finding
+// registry. Called from package-level vars in the rule files.
+func register(meta finding.Rule, check func(*Pass)) *Rule {
+	r := &Rule{Rule: finding.Register(&meta), Check: check}
+	rules = append(rules, r)
+	return r
+}
+
+// Rules returns the pipeline rules sorted by ID.
+func Rules() []*Rule {
+	out := append([]*Rule(nil), rules...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Options controls which rules run and with which per-rule options. The
+// zero value runs every rule that is not disabled by default.
+type Options struct {
+	// Enabled decides whether a rule runs; nil means "not DefaultDisabled".
+	Enabled func(*finding.Rule) bool
+	// RuleOptions returns the options configured for a rule ID; nil means none.
+	RuleOptions func(id string) map[string]any
+}
+
+// Pass is what a rule's Check receives: the graph, its options, and a way to
+// report.
+type Pass struct {
+	Graph   *Graph
+	Rule    *Rule
+	Options map[string]any
+	out     *[]finding.Finding
+}
+
+// Report records a finding about stage s at pos (the stage's own position
+// when pos is zero). Evidence must be stable across unrelated edits: it
+// feeds the fingerprint.
+func (p *Pass) Report(s *Stage, pos Pos, message, evidence string) *finding.Finding {
+	if pos.Line == 0 {
+		pos = s.Pos
+	}
+	loc := finding.Location{File: p.Graph.File, Line: pos.Line, Column: pos.Column, Logical: "stage " + s.Name}
+	*p.out = append(*p.out, p.Rule.New(loc, message, evidence))
+	return &(*p.out)[len(*p.out)-1]
+}
+
+// StringList returns a list-of-strings option, or nil when unset. A value of
+// the wrong type is reported as an error.
+func (p *Pass) StringList(name string) ([]string, error) {
+	v, ok := p.Options[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("rule %s: option %s must be a list of strings", p.Rule.ID, name)
+	}
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		s, ok := x.(string)
+		if !ok {
+			return nil, fmt.Errorf("rule %s: option %s must be a list of strings", p.Rule.ID, name)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Analyze runs the enabled rules over a built graph and returns their
+// findings in a deterministic order. An invalid rule option is an error.
+func Analyze(g *Graph, opts Options) ([]finding.Finding, error) {
+	if !g.built {
+		if err := g.Build(); err != nil {
+			return nil, err
+		}
+	}
+	var out []finding.Finding
+	for _, r := range Rules() {
+		enabled := !r.DefaultDisabled
+		if opts.Enabled != nil {
+			enabled = opts.Enabled(r.Rule)
+		}
+		if !enabled {
+			continue
+		}
+		p := &Pass{Graph: g, Rule: r, out: &out}
+		if opts.RuleOptions != nil {
+			p.Options = opts.RuleOptions(r.ID)
+		}
+		if err := runCheck(r, p); err != nil {
+			return nil, err
+		}
+	}
+	finding.Sort(out)
+	return out, nil
+}
+
+// optionError is panicked by rules on a bad option and recovered by runCheck,
+// so rule bodies stay linear.
+type optionError struct{ err error }
+
+func runCheck(r *Rule, p *Pass) (err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			oe, ok := e.(optionError)
+			if !ok {
+				panic(e)
+			}
+			err = oe.err
+		}
+	}()
+	r.Check(p)
+	return nil
+}
+
+// mustStringList is StringList for use inside Check.
+func (p *Pass) mustStringList(name string) []string {
+	v, err := p.StringList(name)
+	if err != nil {
+		panic(optionError{err})
+	}
+	return v
+}
+
+// assumed returns a note for messages when a property was not declared.
+func assumed(t Tri, what string) string {
+	if t == Unknown {
+		return fmt.Sprintf(" (%s could not be determined from the source; assumed)", what)
+	}
+	return ""
+}
+
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = "'" + x + "'"
+	}
+	return strings.Join(q, ", ")
+}

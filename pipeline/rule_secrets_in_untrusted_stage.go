@@ -1,0 +1,31 @@
+package pipeline
+
+import (
+	"strings"
+
+	"github.com/mlgate/mlgate/finding"
+)
+
+// SecretsInUntrustedStage is the seed mapper's secrets_in_untrusted_stage vector.
+var SecretsInUntrustedStage = register(finding.Rule{
+	ID:       "pipeline/secrets-in-untrusted-stage",
+	Title:    "Secrets available to a stage that runs untrusted code",
+	Severity: finding.Critical,
+	Doc: "A stage that runs untrusted code has secrets in its environment or filesystem. Code in a " +
+		"malicious model, dataset loader or pull request reads them as easily as the legitimate code does, " +
+		"and can exfiltrate or abuse them: registry tokens let an attacker push backdoored models under a " +
+		"trusted name (the NullBulge pattern), hub tokens expose private models, cloud keys expose data.",
+	Remediation: "Remove all secrets from stages that process untrusted inputs. Use a separate, privileged stage " +
+		"for operations that require secrets (e.g., artifact signing, registry push).",
+}, func(p *Pass) {
+	for _, s := range p.Graph.Stages {
+		if len(s.Secrets) == 0 || !s.RunsUntrustedCode.MaybeTrue() {
+			continue
+		}
+		names := s.SecretNames()
+		p.Report(s, s.FieldPos("secrets_available"),
+			"Stage '"+s.Name+"' has access to secrets ("+strings.Join(names, ", ")+") while running untrusted "+
+				"code. Compromised code can exfiltrate secrets."+assumed(s.RunsUntrustedCode, "whether it runs untrusted code"),
+			"secrets="+strings.Join(names, ","))
+	}
+})
