@@ -243,15 +243,16 @@ func kindName(n *yaml.Node) string {
 }
 
 // mapping returns the key/value pairs of a mapping node, reporting duplicate
-// and non-string keys, or nil (with an error) if n is not a mapping.
-func (p *parser) mapping(n *yaml.Node, what string) [][2]*yaml.Node {
+// and non-string keys; ok is false (and an error recorded) if n is not a
+// mapping.
+func (p *parser) mapping(n *yaml.Node, what string) (pairs [][2]*yaml.Node, ok bool) {
 	n = p.resolve(n)
 	if n == nil {
-		return nil
+		return nil, false
 	}
 	if n.Kind != yaml.MappingNode {
 		p.errorf(n, "%s must be a mapping, got %s", what, kindName(n))
-		return nil
+		return nil, false
 	}
 	seen := map[string]bool{}
 	var out [][2]*yaml.Node
@@ -272,7 +273,7 @@ func (p *parser) mapping(n *yaml.Node, what string) [][2]*yaml.Node {
 		seen[k.Value] = true
 		out = append(out, [2]*yaml.Node{k, v})
 	}
-	return out
+	return out, true
 }
 
 func (p *parser) sequence(n *yaml.Node, what string) []*yaml.Node {
@@ -351,7 +352,8 @@ func (p *parser) document(doc *yaml.Node) *pipeline.Graph {
 	case yaml.SequenceNode:
 		stagesNode = root
 	case yaml.MappingNode:
-		for _, kv := range p.mapping(root, "the stage spec") {
+		kvs, _ := p.mapping(root, "the stage spec")
+		for _, kv := range kvs {
 			k, v := kv[0], kv[1]
 			switch k.Value {
 			case "version":
@@ -396,6 +398,9 @@ func (p *parser) document(doc *yaml.Node) *pipeline.Graph {
 		names[s.Name] = item
 		g.Stages = append(g.Stages, s)
 	}
+	if len(g.Stages) == 0 && len(p.errs) == 0 {
+		p.errorf(root, "no stages to audit")
+	}
 	return g
 }
 
@@ -410,8 +415,8 @@ func (p *parser) stage(n *yaml.Node) *pipeline.Stage {
 		return nil
 	}
 	s := &pipeline.Stage{Pos: pos(n), Fields: map[string]pipeline.Pos{}, Isolation: pipeline.IsolationNone}
-	kvs := p.mapping(n, "a stage")
-	if kvs == nil {
+	kvs, ok := p.mapping(n, "a stage")
+	if !ok {
 		return nil
 	}
 	have := map[string]bool{}
@@ -507,7 +512,8 @@ func (p *parser) inputs(n *yaml.Node) []pipeline.Input {
 			continue
 		}
 		in := pipeline.Input{Pos: pos(item)}
-		for _, kv := range p.mapping(item, "an input") {
+		kvs, _ := p.mapping(item, "an input")
+		for _, kv := range kvs {
 			k, v := kv[0], kv[1]
 			switch k.Value {
 			case "name":

@@ -1,0 +1,31 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+func newAuditCommand() *cobra.Command {
+	var f analysisFlags
+	cmd := &cobra.Command{
+		Use:   "audit [DIR]",
+		Short: "Run every static analyzer that applies to a checkout",
+		Long: `Walk DIR (default: the current directory) and run every static analyzer
+that applies to the files found. Today that is the pipeline analyzer on
+mlgate stage specs (mlgate-pipeline.yaml, *.mlgate-pipeline.yaml); the
+GitHub Actions, GitLab CI, Kubeflow and Argo adapters, model scanning,
+secret and dependency checks join it as they land.
+
+.git directories, symlinks and paths matched by 'ignore' globs in
+.mlgate.yaml are skipped. The configuration is found by walking up from DIR.`,
+		Example: `  mlgate audit examples/seed-pipeline
+  mlgate audit . --format json --output mlgate.json
+  mlgate audit . --baseline mlgate.json --fail-on medium`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				args = []string{"."}
+			}
+			return f.run(cmd, args)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}

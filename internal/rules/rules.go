@@ -1,0 +1,14 @@
+// Package rules imports every package that registers rules, so that tools
+// which need the complete registry (the CLI, the docs generator) get it by
+// importing one package.
+package rules
+
+import (
+	"github.com/mlgate/mlgate/finding"
+
+	_ "github.com/mlgate/mlgate/config"   // config/* rules (suppressions)
+	_ "github.com/mlgate/mlgate/pipeline" // pipeline/* rules
+)
+
+// All returns every registered rule, sorted by ID.
+func All() []*finding.Rule { return finding.Rules() }
