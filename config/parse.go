@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -86,6 +87,25 @@ func oneLine(s string) string {
 	}, s)
 }
 
+// maxQuoted bounds how much of a user-supplied string an error message
+// repeats.
+const maxQuoted = 80
+
+// trunc shortens s to about maxQuoted bytes, marking the cut.
+func trunc(s string) string {
+	if len(s) <= maxQuoted {
+		return s
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// clip quotes s for an error message, shortened by trunc.
+func clip(s string) string { return strconv.Quote(trunc(s)) }
+
 // posError is one problem found while parsing.
 type posError struct {
 	line, col int
@@ -141,7 +161,7 @@ func (p *parser) checkAliases(n *yaml.Node) {
 		return
 	}
 	if n.Kind == yaml.AliasNode {
-		p.errorf(n, "YAML aliases (%s) are not supported; write the value out", strconv.Quote("*"+n.Value))
+		p.errorf(n, "YAML aliases (%s) are not supported; write the value out", clip("*"+n.Value))
 		return
 	}
 	for _, c := range n.Content {
@@ -175,7 +195,7 @@ func describe(n *yaml.Node) string {
 		case "!!timestamp":
 			return "a timestamp"
 		default:
-			return "a value tagged " + strconv.Quote(t)
+			return "a value tagged " + clip(t)
 		}
 	}
 	return "an unknown node"
@@ -219,7 +239,7 @@ func (p *parser) mapping(n *yaml.Node, what string, fn func(key string, k, v *ya
 			continue
 		}
 		if first, dup := seen[key]; dup {
-			p.errorf(k, "duplicate key %q in %s (first at line %d)", key, what, first.Line)
+			p.errorf(k, "duplicate key %s in %s (first at line %d)", clip(key), what, first.Line)
 			continue
 		}
 		seen[key] = k
@@ -250,7 +270,7 @@ func (p *parser) severity(n *yaml.Node, what string) (finding.Severity, bool) {
 	}
 	sev, err := finding.ParseSeverity(s)
 	if err != nil {
-		p.errorf(n, "%s: %v", what, err)
+		p.errorf(n, "%s: unknown severity %s (want one of critical, high, medium, low, info)", what, clip(s))
 		return 0, false
 	}
 	return sev, true
@@ -265,9 +285,9 @@ func (p *parser) rule(n *yaml.Node, what string) (*finding.Rule, bool) {
 	r, ok := finding.Lookup(id)
 	if !ok {
 		if !finding.ValidID(id) {
-			p.errorf(n, "unknown rule %q (rule IDs look like domain/rule-name)", id)
+			p.errorf(n, "unknown rule %s (rule IDs look like domain/rule-name)", clip(id))
 		} else {
-			p.errorf(n, "unknown rule %q", id)
+			p.errorf(n, "unknown rule %s", clip(id))
 		}
 		return nil, false
 	}
@@ -294,13 +314,13 @@ func (p *parser) top(n *yaml.Node, c *Config) {
 					return
 				}
 				if _, err := compileGlob(pat); err != nil {
-					p.errorf(item, "invalid ignore pattern %q: %v", pat, err)
+					p.errorf(item, "invalid ignore pattern %s: %v", clip(pat), err)
 					return
 				}
 				c.Ignore = append(c.Ignore, pat)
 			})
 		default:
-			p.errorf(k, "unknown key %q (want fail_on, rules or ignore)", key)
+			p.errorf(k, "unknown key %s (want fail_on, rules or ignore)", clip(key))
 		}
 	})
 }
@@ -348,9 +368,9 @@ func (p *parser) rules(n *yaml.Node, c *Config) {
 				p.mapping(v, "the options of "+r.ID, func(name string, k, v *yaml.Node) {
 					if _, ok := r.Options[name]; !ok {
 						if len(r.Options) == 0 {
-							p.errorf(k, "unknown option %q: rule %s takes no options", name, r.ID)
+							p.errorf(k, "unknown option %s: rule %s takes no options", clip(name), r.ID)
 						} else {
-							p.errorf(k, "unknown option %q for rule %s (known: %s)", name, r.ID, strings.Join(sortedKeys(r.Options), ", "))
+							p.errorf(k, "unknown option %s for rule %s (known: %s)", clip(name), r.ID, strings.Join(sortedKeys(r.Options), ", "))
 						}
 						return
 					}
@@ -361,7 +381,7 @@ func (p *parser) rules(n *yaml.Node, c *Config) {
 				c.Options[r.ID] = opts
 			})
 		default:
-			p.errorf(k, "unknown key %q in rules (want disable, enable, severity or options)", key)
+			p.errorf(k, "unknown key %s in rules (want disable, enable, severity or options)", clip(key))
 		}
 	})
 	for id, dn := range disabled {
@@ -390,12 +410,12 @@ func (p *parser) value(n *yaml.Node) (any, bool) {
 		case "!!bool", "!!int", "!!float":
 			v, err := decodeScalar(n)
 			if err != nil {
-				p.errorf(n, "invalid %s value %q: %v", strings.TrimPrefix(n.ShortTag(), "!!"), n.Value, err)
+				p.errorf(n, "invalid %s value %s: %s", strings.TrimPrefix(n.ShortTag(), "!!"), clip(n.Value), trunc(err.Error()))
 				return nil, false
 			}
 			return v, true
 		default:
-			p.errorf(n, "unsupported value tagged %q", n.ShortTag())
+			p.errorf(n, "unsupported value tagged %s", clip(n.ShortTag()))
 			return nil, false
 		}
 	case yaml.SequenceNode:

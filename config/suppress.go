@@ -232,7 +232,7 @@ func parseDirective(comment []byte) (s Suppression, ok bool) {
 			return s, true
 		}
 		if !plainID(id) {
-			s.Problem = fmt.Sprintf("%q is not a rule ID", strings.ToValidUTF8(id, "\uFFFD"))
+			s.Problem = clip(strings.ToValidUTF8(id, "\uFFFD")) + " is not a rule ID"
 			s.Rules = nil
 			return s, true
 		}

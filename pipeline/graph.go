@@ -238,7 +238,9 @@ type Graph struct {
 
 	producers map[string][]int // artifact -> producing stage indices
 	consumers map[string][]int // artifact -> consuming stage indices
+	gates     map[string][]int // artifact -> gate stages consuming it
 	order     []int            // topological order of stage indices
+	rank      []int            // stage index -> position in order
 	parents   [][]int          // stage -> distinct producer stages of its inputs
 	children  [][]int          // stage -> distinct consumer stages of its outputs
 	tainted   map[string]taint // artifact -> why it is untrusted
@@ -261,13 +263,18 @@ func (g *Graph) Build() error {
 	n := len(g.Stages)
 	g.producers = make(map[string][]int)
 	g.consumers = make(map[string][]int)
+	g.gates = make(map[string][]int)
 	for i, s := range g.Stages {
 		s.idx = i
 		for _, o := range s.Outputs {
 			g.producers[o.Artifact] = appendOnce(g.producers[o.Artifact], i)
 		}
+		gate := s.IsGate()
 		for _, in := range s.Inputs {
 			g.consumers[in.Artifact] = appendOnce(g.consumers[in.Artifact], i)
+			if gate {
+				g.gates[in.Artifact] = appendOnce(g.gates[in.Artifact], i)
+			}
 		}
 	}
 	g.parents = make([][]int, n)
@@ -308,6 +315,10 @@ func (g *Graph) Build() error {
 				queue = append(queue, c)
 			}
 		}
+	}
+	g.rank = make([]int, n)
+	for pos, i := range g.order {
+		g.rank[i] = pos
 	}
 	if len(g.order) != n {
 		var names []string
@@ -415,7 +426,8 @@ func (g *Graph) computeTaint() {
 
 // UncheckedTaintedInputs returns the inputs of s that are tainted and were
 // not inspected by a gate stage that runs before s (a gate that consumes the
-// same artifact and is an ancestor of s).
+// same artifact and is an ancestor of s). Ancestors are computed only when a
+// gate on the artifact exists at all, so the common cases cost O(inputs).
 func (g *Graph) UncheckedTaintedInputs(s *Stage) []Input {
 	var out []Input
 	var anc map[int]bool
@@ -424,9 +436,8 @@ func (g *Graph) UncheckedTaintedInputs(s *Stage) []Input {
 			continue
 		}
 		checked := false
-		for _, c := range g.consumers[in.Artifact] {
-			gs := g.Stages[c]
-			if gs == s || !gs.IsGate() {
+		for _, c := range g.gates[in.Artifact] {
+			if c == s.idx {
 				continue
 			}
 			if anc == nil {
@@ -463,16 +474,17 @@ func (g *Graph) ancestors(s *Stage) map[int]bool {
 	return seen
 }
 
-// Ancestors returns the stages s transitively depends on, in topological order.
+// Ancestors returns the stages s transitively depends on, in topological
+// order. It costs time proportional to the size of s's upstream sub-graph,
+// not to the whole pipeline.
 func (g *Graph) Ancestors(s *Stage) []*Stage {
 	anc := g.ancestors(s)
-	var out []*Stage
-	for _, i := range g.order {
-		if anc[i] {
-			out = append(out, g.Stages[i])
-		}
+	idx := make([]int, 0, len(anc))
+	for i := range anc {
+		idx = append(idx, i)
 	}
-	return out
+	sort.Slice(idx, func(a, b int) bool { return g.rank[idx[a]] < g.rank[idx[b]] })
+	return g.stagesAt(idx)
 }
 
 func (g *Graph) index(s *Stage) int { return s.idx }
@@ -525,18 +537,4 @@ func words(name string) []string {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
 	})
 	return f
-}
-
-// sortedStageNames returns the names of stages, sorted and de-duplicated.
-func sortedStageNames(ss []*Stage) []string {
-	set := map[string]bool{}
-	for _, s := range ss {
-		set[s.Name] = true
-	}
-	out := make([]string, 0, len(set))
-	for n := range set {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }

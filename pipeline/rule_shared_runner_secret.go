@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/mlgate/mlgate/finding"
@@ -30,32 +31,45 @@ var SharedRunnerSecretExposure = register(finding.Rule{
 	if len(untrusted) == 0 {
 		return
 	}
+	const shown = 5
 	for _, s := range g.Stages {
 		if s.Runner != RunnerShared || len(s.Secrets) == 0 {
 			continue
 		}
-		before := map[*Stage]bool{}
-		for _, a := range g.Ancestors(s) {
-			before[a] = true
+		// Untrusted shared-runner stages that are not strictly before s:
+		// all of them minus s itself minus its untrusted shared ancestors.
+		before := g.Ancestors(s)
+		n := len(untrusted)
+		if s.Runner == RunnerShared && s.RunsUntrustedCode.MaybeTrue() {
+			n--
 		}
-		var later []*Stage
-		for _, u := range untrusted {
-			if u != s && !before[u] {
-				later = append(later, u)
+		isBefore := map[*Stage]bool{}
+		for _, a := range before {
+			if a.Runner == RunnerShared && a.RunsUntrustedCode.MaybeTrue() {
+				n--
+				isBefore[a] = true
 			}
 		}
-		if len(later) == 0 {
+		if n <= 0 {
 			continue
 		}
-		names := sortedStageNames(later)
-		shown := names
-		if len(shown) > 5 {
-			shown = append(append([]string{}, shown[:5]...), "...")
+		var names []string
+		for _, u := range untrusted {
+			if len(names) == shown {
+				break
+			}
+			if u != s && !isBefore[u] {
+				names = append(names, u.Name)
+			}
+		}
+		list := quoteList(names)
+		if n > len(names) {
+			list += fmt.Sprintf(" and %d more", n-len(names))
 		}
 		p.Report(s, s.FieldPos("runner", "secrets_available"),
 			"Stage '"+s.Name+"' holds secrets ("+strings.Join(s.SecretNames(), ", ")+") on a shared runner; "+
-				"untrusted stage(s) "+quoteList(shown)+" also run on a shared runner afterwards or alongside "+
+				"untrusted stage(s) "+list+" also run on a shared runner afterwards or alongside "+
 				"and can read what it leaves behind.",
-			"shared-runner secrets="+strings.Join(s.SecretNames(), ",")+" untrusted="+strings.Join(names, ","))
+			"shared-runner secrets="+strings.Join(s.SecretNames(), ","))
 	}
 })

@@ -1,0 +1,104 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/mlgate/mlgate/finding"
+	"github.com/mlgate/mlgate/pipeline"
+	"github.com/mlgate/mlgate/pipeline/gen"
+	"github.com/mlgate/mlgate/pipeline/spec"
+)
+
+func generated(tb testing.TB, n int) []byte {
+	tb.Helper()
+	var b bytes.Buffer
+	if err := gen.Spec(&b, n); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+var all = pipeline.Options{Enabled: func(*finding.Rule) bool { return true }}
+
+// analyzeOnce parses and analyzes a generated spec: the whole `mlgate
+// pipeline` path minus I/O and report writing.
+func analyzeOnce(tb testing.TB, src []byte) int {
+	g, err := spec.Parse("gen.yaml", src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fs, err := pipeline.Analyze(g, all)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return len(fs)
+}
+
+// BenchmarkAnalyze measures parse+analyze at 1k, 10k and 100k stages; the
+// ns/op per size shows how time grows with the pipeline (see bench/README.md).
+func BenchmarkAnalyze(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		src := generated(b, n)
+		b.Run(fmt.Sprintf("stages=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			for i := 0; i < b.N; i++ {
+				analyzeOnce(b, src)
+			}
+		})
+	}
+}
+
+// BenchmarkRules measures rule evaluation alone on a pre-parsed graph.
+func BenchmarkRules(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		g, err := spec.Parse("gen.yaml", generated(b, n))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("stages=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := pipeline.Analyze(g, all); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestAnalysisScalesLinearly compares the time for 2,000 and 20,000 stages in
+// the same run. Linear growth gives a ratio near 10; a quadratic step would
+// give about 100. The bound (30) leaves room for noise and GC without
+// accepting super-linear behaviour. No absolute time is asserted.
+func TestAnalysisScalesLinearly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scale test skipped in -short mode")
+	}
+	small, large := generated(t, 2_000), generated(t, 20_000)
+	// Findings must grow in proportion too: the generator repeats one shape.
+	fSmall, fLarge := analyzeOnce(t, small), analyzeOnce(t, large)
+	if fSmall == 0 || fLarge < 9*fSmall || fLarge > 11*fSmall {
+		t.Fatalf("findings %d at 2k vs %d at 20k: not proportional", fSmall, fLarge)
+	}
+	best := func(src []byte) time.Duration {
+		var min time.Duration
+		for i := 0; i < 3; i++ {
+			runtime.GC()
+			start := time.Now()
+			analyzeOnce(t, src)
+			if d := time.Since(start); min == 0 || d < min {
+				min = d
+			}
+		}
+		return min
+	}
+	ts, tl := best(small), best(large)
+	ratio := float64(tl) / float64(ts)
+	t.Logf("2k stages: %v, 20k stages: %v, ratio %.1f (linear = 10)", ts, tl, ratio)
+	if ratio > 30 {
+		t.Errorf("analysis time grew %.1fx for 10x stages: super-linear", ratio)
+	}
+}
