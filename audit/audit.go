@@ -38,7 +38,14 @@ type Options struct {
 	Baseline string
 	// Tool identifies the program in the report.
 	Tool report.Tool
+	// RequireInputs makes finding nothing to analyze a usage error (for
+	// `mlgate pipeline`, where the user asked for pipeline files).
+	RequireInputs bool
 }
+
+// ErrNoInputs is returned (wrapped in a UsageError) when RequireInputs is
+// set and the paths hold no file any analyzer recognises.
+var ErrNoInputs = errors.New("no pipeline definitions found (stage specs are named mlgate-pipeline.yaml or *.mlgate-pipeline.yaml)")
 
 // Result is a finished run.
 type Result struct {
@@ -80,6 +87,9 @@ func Run(opts Options) (*Result, error) {
 	files, err := collect(opts.Paths, cfg)
 	if err != nil {
 		return nil, &UsageError{err}
+	}
+	if len(files) == 0 && opts.RequireInputs {
+		return nil, &UsageError{fmt.Errorf("%s: %w", strings.Join(opts.Paths, ", "), ErrNoInputs)}
 	}
 
 	rep := &report.Report{Tool: opts.Tool}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -39,8 +40,8 @@ func (f *analysisFlags) register(cmd *cobra.Command) {
 }
 
 // run analyzes paths and writes the report; the returned error carries the
-// exit code.
-func (f *analysisFlags) run(cmd *cobra.Command, paths []string) error {
+// exit code. requireInputs makes "nothing to analyze" a usage error.
+func (f *analysisFlags) run(cmd *cobra.Command, paths []string, requireInputs bool) error {
 	format, err := report.ParseFormat(f.format)
 	if err != nil {
 		return usageErr("%v", err)
@@ -58,11 +59,12 @@ func (f *analysisFlags) run(cmd *cobra.Command, paths []string) error {
 		return usageErr("--config and --no-config contradict each other")
 	}
 	res, err := audit.Run(audit.Options{
-		Paths:    paths,
-		Config:   f.config,
-		NoConfig: f.noConfig,
-		Baseline: f.baseline,
-		Tool:     report.Tool{Name: "mlgate", Version: version()},
+		Paths:         paths,
+		Config:        f.config,
+		NoConfig:      f.noConfig,
+		Baseline:      f.baseline,
+		Tool:          report.Tool{Name: "mlgate", Version: version()},
+		RequireInputs: requireInputs,
 	})
 	if err != nil {
 		var ue *audit.UsageError
@@ -70,6 +72,9 @@ func (f *analysisFlags) run(cmd *cobra.Command, paths []string) error {
 			return &exitError{code: report.ExitError, err: err}
 		}
 		return &exitError{code: report.ExitError, err: fmt.Errorf("analysis failed: %w", err)}
+	}
+	if len(res.Report.Inputs) == 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "mlgate: warning: %s: %v\n", strings.Join(paths, ", "), audit.ErrNoInputs)
 	}
 	if !cmd.Flags().Changed("fail-on") && res.Config.FailOn != nil {
 		failOn = *res.Config.FailOn

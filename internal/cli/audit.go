@@ -23,7 +23,7 @@ secret and dependency checks join it as they land.
 			if len(args) == 0 {
 				args = []string{"."}
 			}
-			return f.run(cmd, args)
+			return f.run(cmd, args, false)
 		},
 	}
 	f.register(cmd)

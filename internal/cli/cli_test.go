@@ -330,3 +330,15 @@ func TestColour(t *testing.T) {
 		t.Error("colour despite NO_COLOR")
 	}
 }
+
+func TestNothingToAnalyze(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "README.md"), "hi")
+	code, out, errs := run(t, "audit", dir)
+	if code != 0 || !strings.Contains(errs, "warning:") || !strings.Contains(out, "0 of 0 inputs analyzed") {
+		t.Errorf("audit of nothing: exit %d out %q err %q", code, out, errs)
+	}
+	if code, _, errs := run(t, "pipeline", dir); code != 2 || !strings.Contains(errs, "no pipeline definitions found") {
+		t.Errorf("pipeline of nothing: exit %d err %q", code, errs)
+	}
+}

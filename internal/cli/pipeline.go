@@ -20,7 +20,7 @@ whatever its name; a directory is searched for mlgate-pipeline.yaml and
   mlgate pipeline ci/ --format sarif --output mlgate.sarif
   mlgate pipeline mlgate-pipeline.yaml --fail-on medium --baseline previous.json`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, args) },
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, args, true) },
 	}
 	f.register(cmd)
 	return cmd
