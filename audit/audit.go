@@ -95,7 +95,10 @@ func Run(opts Options) (*Result, error) {
 	rep := &report.Report{Tool: opts.Tool}
 	var all []finding.Finding
 	var sups []config.Suppression
-	popts := pipeline.Options{Enabled: cfg.RuleEnabled, RuleOptions: cfg.RuleOptions}
+	// Every rule runs; the configuration drops disabled rules' findings after
+	// suppressions are matched, so a suppression of a disabled rule is not
+	// reported as unused.
+	popts := pipeline.Options{Enabled: func(*finding.Rule) bool { return true }, RuleOptions: cfg.RuleOptions}
 	for _, f := range files {
 		fs, in, src, err := analyzeSpec(f, popts)
 		if err != nil {
@@ -107,9 +110,11 @@ func Run(opts Options) (*Result, error) {
 			sups = append(sups, config.ParseSuppressions(f, src)...)
 		}
 	}
-	all = cfg.Apply(all)
+	// Suppressions first, so a suppression of a rule that the configuration
+	// disables is not reported as unused; then the configuration, over the
+	// kept findings and the findings about suppressions alike.
 	all, suppressed, extra := config.ApplySuppressions(all, sups)
-	all = append(all, cfg.Apply(extra)...)
+	all = cfg.Apply(append(all, extra...))
 	rep.Suppressed = suppressed
 	if base != nil {
 		all, rep.Baselined = config.ApplyBaseline(all, base)

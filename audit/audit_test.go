@@ -130,3 +130,30 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSuppressionOfDisabledRuleIsNotUnused(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, ".mlgate.yaml"), "rules:\n  disable: [pipeline/untrusted-code-no-isolation]\n")
+	write(t, filepath.Join(dir, "mlgate-pipeline.yaml"), "stages:\n  - name: x # mlgate: ignore[pipeline/untrusted-code-no-isolation] sandboxed by the runner\n"+
+		"    runs_untrusted_code: true\n    has_network_access: false\n    has_gpu_access: false\n")
+	res, err := audit.Run(audit.Options{Paths: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Report.Findings {
+		t.Errorf("unexpected finding %s: %s", f.RuleID, f.Message)
+	}
+}
+
+func TestUnusedSuppressionReported(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "mlgate-pipeline.yaml"), "stages:\n  - name: x # mlgate: ignore[pipeline/shared-gpu-access] no gpu here\n"+
+		"    runs_untrusted_code: false\n    has_network_access: false\n    has_gpu_access: false\n")
+	res, err := audit.Run(audit.Options{Paths: []string{dir}, NoConfig: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Report.Findings) != 1 || res.Report.Findings[0].RuleID != "config/unused-suppression" {
+		t.Errorf("findings %+v", res.Report.Findings)
+	}
+}

@@ -34,8 +34,8 @@
 // an absent key. The file is parsed strictly: unknown keys, values of the
 // wrong type, unknown severity names, malformed globs, rule IDs that are not
 // registered, option names a rule does not declare, duplicate keys, a rule
-// that is both enabled and disabled, YAML aliases and more than one YAML
-// document are all errors. Files larger than [MaxFileSize] are rejected.
+// that is both enabled and disabled, YAML aliases and merge keys, and more
+// than one YAML document are all errors. Files larger than [MaxFileSize] are rejected.
 // Every error message starts with "file:line:column: ".
 //
 // # Ignore globs
