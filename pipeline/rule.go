@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"sort"
 	"strings"
@@ -146,6 +147,29 @@ func assumed(t Tri, what string) string {
 		return fmt.Sprintf(" (%s could not be determined from the source; assumed)", what)
 	}
 	return ""
+}
+
+// maxListed is how many names a message lists before "and N more".
+const maxListed = 10
+
+// nameList joins names for a message, listing at most maxListed.
+func nameList(xs []string) string {
+	if len(xs) <= maxListed {
+		return strings.Join(xs, ", ")
+	}
+	return strings.Join(xs[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(xs)-maxListed)
+}
+
+// evidenceList joins names for evidence (and so the fingerprint); a list
+// longer than 1 KiB is replaced by its count and a digest so findings stay
+// small whatever the input.
+func evidenceList(xs []string) string {
+	j := strings.Join(xs, ",")
+	if len(j) <= 1024 {
+		return j
+	}
+	sum := sha256.Sum256([]byte(j))
+	return fmt.Sprintf("%d names, sha256:%x", len(xs), sum[:8])
 }
 
 func quoteList(xs []string) string {

@@ -1,10 +1,6 @@
 package pipeline
 
-import (
-	"strings"
-
-	"github.com/mlgate/mlgate/finding"
-)
+import "github.com/mlgate/mlgate/finding"
 
 // ExfiltrationPath reports stages that combine secrets, network access and
 // untrusted input.
@@ -29,9 +25,9 @@ var ExfiltrationPath = register(finding.Rule{
 		for _, in := range g.UncheckedTaintedInputs(s) {
 			why, _ := g.Taint(in.Artifact)
 			p.Report(s, in.Pos,
-				"Stage '"+s.Name+"' holds secrets ("+strings.Join(s.SecretNames(), ", ")+"), has network access, "+
+				"Stage '"+s.Name+"' holds secrets ("+nameList(s.SecretNames())+"), has network access, "+
 					"and consumes untrusted artifact '"+in.Artifact+"' ("+why+")."+assumed(s.Network.Access, "network access"),
-				"artifact="+in.Artifact+" secrets="+strings.Join(s.SecretNames(), ","))
+				"artifact="+in.Artifact+" secrets="+evidenceList(s.SecretNames()))
 		}
 	}
 })

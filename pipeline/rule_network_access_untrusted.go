@@ -1,10 +1,6 @@
 package pipeline
 
-import (
-	"strings"
-
-	"github.com/mlgate/mlgate/finding"
-)
+import "github.com/mlgate/mlgate/finding"
 
 // NetworkAccessUntrusted is the seed mapper's network_access_untrusted vector.
 var NetworkAccessUntrusted = register(finding.Rule{
@@ -26,8 +22,8 @@ var NetworkAccessUntrusted = register(finding.Rule{
 			"exfiltration and command-and-control."
 		evidence := "has_network_access=" + s.Network.Access.String()
 		if len(s.Network.Allow) > 0 {
-			msg += " Egress is limited to " + strings.Join(s.Network.Allow, ", ") + ", which still carries data out."
-			evidence = "has_network_access=" + strings.Join(s.Network.Allow, ",")
+			msg += " Egress is limited to " + nameList(s.Network.Allow) + ", which still carries data out."
+			evidence = "has_network_access=" + evidenceList(s.Network.Allow)
 		}
 		msg += assumed(s.Network.Access, "network access") + assumed(s.RunsUntrustedCode, "whether it runs untrusted code")
 		p.Report(s, s.FieldPos("has_network_access"), msg, evidence)

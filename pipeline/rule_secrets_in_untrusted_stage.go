@@ -1,10 +1,6 @@
 package pipeline
 
-import (
-	"strings"
-
-	"github.com/mlgate/mlgate/finding"
-)
+import "github.com/mlgate/mlgate/finding"
 
 // SecretsInUntrustedStage is the seed mapper's secrets_in_untrusted_stage vector.
 var SecretsInUntrustedStage = register(finding.Rule{
@@ -24,8 +20,8 @@ var SecretsInUntrustedStage = register(finding.Rule{
 		}
 		names := s.SecretNames()
 		p.Report(s, s.FieldPos("secrets_available"),
-			"Stage '"+s.Name+"' has access to secrets ("+strings.Join(names, ", ")+") while running untrusted "+
+			"Stage '"+s.Name+"' has access to secrets ("+nameList(names)+") while running untrusted "+
 				"code. Compromised code can exfiltrate secrets."+assumed(s.RunsUntrustedCode, "whether it runs untrusted code"),
-			"secrets="+strings.Join(names, ","))
+			"secrets="+evidenceList(names))
 	}
 })

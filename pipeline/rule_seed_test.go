@@ -1,6 +1,8 @@
 package pipeline_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mlgate/mlgate/pipeline"
@@ -51,4 +53,25 @@ func TestSharedGPUAccess(t *testing.T) {
 		{name: "gpu with hardware isolation", src: specOf(stg("train", "has_gpu_access: true", "isolation_level: hardware"))},
 		{name: "no gpu in container", src: specOf(stg("train", "has_gpu_access: false", "isolation_level: container"))},
 	})
+}
+
+// Findings stay small however many secrets a stage lists: messages name ten,
+// evidence is replaced by a digest past 1 KiB.
+func TestLongListsAreBoundedInFindings(t *testing.T) {
+	var names []string
+	for i := 0; i < 200; i++ {
+		names = append(names, fmt.Sprintf("SECRET_NUMBER_%03d", i))
+	}
+	fs := only(analyze(t, specOf(stg("train", "runs_untrusted_code: true", "isolation_level: vm",
+		"secrets_available: ["+strings.Join(names, ", ")+"]"))), pipeline.SecretsInUntrustedStage.ID)
+	if len(fs) != 1 {
+		t.Fatalf("%d findings", len(fs))
+	}
+	f := fs[0]
+	if !strings.Contains(f.Message, "SECRET_NUMBER_009 and 190 more") || strings.Contains(f.Message, "SECRET_NUMBER_010") {
+		t.Errorf("message: %s", f.Message)
+	}
+	if len(f.Evidence) > 1100 || !strings.Contains(f.Evidence, "200 names, sha256:") {
+		t.Errorf("evidence (%d bytes): %s", len(f.Evidence), f.Evidence)
+	}
 }

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/mlgate/mlgate/finding"
 )
@@ -67,9 +66,9 @@ var SharedRunnerSecretExposure = register(finding.Rule{
 			list += fmt.Sprintf(" and %d more", n-len(names))
 		}
 		p.Report(s, s.FieldPos("runner", "secrets_available"),
-			"Stage '"+s.Name+"' holds secrets ("+strings.Join(s.SecretNames(), ", ")+") on a shared runner; "+
+			"Stage '"+s.Name+"' holds secrets ("+nameList(s.SecretNames())+") on a shared runner; "+
 				"untrusted stage(s) "+list+" also run on a shared runner afterwards or alongside "+
 				"and can read what it leaves behind.",
-			"shared-runner secrets="+strings.Join(s.SecretNames(), ","))
+			"shared-runner secrets="+evidenceList(s.SecretNames()))
 	}
 })

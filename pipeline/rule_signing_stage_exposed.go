@@ -47,7 +47,7 @@ var SigningStageExposed = register(finding.Rule{
 		}
 		msg := "Signing stage '" + s.Name + "' has network access; a compromised step can send the signing key out."
 		if len(s.Network.Allow) > 0 {
-			msg += " Egress allow-list: " + strings.Join(s.Network.Allow, ", ") + "."
+			msg += " Egress allow-list: " + nameList(s.Network.Allow) + "."
 		}
 		p.Report(s, s.FieldPos("has_network_access", "name"), msg+assumed(s.Network.Access, "network access"),
 			"signing has_network_access="+s.Network.Access.String())

@@ -1,10 +1,6 @@
 package pipeline
 
-import (
-	"strings"
-
-	"github.com/mlgate/mlgate/finding"
-)
+import "github.com/mlgate/mlgate/finding"
 
 // UnscannedArtifactToPrivilegedStage reports tainted artifacts that reach a
 // trusted, secret-holding stage with no gate in between.
@@ -32,7 +28,7 @@ var UnscannedArtifactToPrivilegedStage = register(finding.Rule{
 			why, _ := g.Taint(in.Artifact)
 			p.Report(s, in.Pos,
 				"Artifact '"+in.Artifact+"' is untrusted ("+why+") and reaches stage '"+s.Name+"', which holds "+
-					"secrets ("+strings.Join(s.SecretNames(), ", ")+"), with no scan or verify stage before it.",
+					"secrets ("+nameList(s.SecretNames())+"), with no scan or verify stage before it.",
 				"artifact="+in.Artifact)
 		}
 	}

@@ -36,6 +36,12 @@ const (
 	// aliasBudget bounds the nodes visited through YAML aliases, so
 	// "billion laughs" documents cannot blow up.
 	aliasBudget = 100_000
+	// MaxNameLen bounds identifiers: stage, artifact, secret, host and role
+	// names. They are echoed in findings, so without a bound one long
+	// scalar, aliased from every stage, would multiply the report's size.
+	MaxNameLen = 256
+	// maxTextLen bounds free-text fields (description).
+	maxTextLen = 64 << 10
 )
 
 // Error is a problem at a position in a spec file.
@@ -237,7 +243,11 @@ func kindName(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "null"
 		}
-		return "a " + strings.TrimPrefix(n.ShortTag(), "!!") + " (" + strconv.Quote(n.Value) + ")"
+		v := n.Value
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return "a " + strings.TrimPrefix(n.ShortTag(), "!!") + " (" + strconv.Quote(v) + ")"
 	}
 	return "an unsupported node"
 }
@@ -301,7 +311,26 @@ func (p *parser) str(n *yaml.Node, what string) (string, bool) {
 		p.errorf(n, "%s must not be empty", what)
 		return "", false
 	}
+	if len(n.Value) > MaxNameLen {
+		p.errorf(n, "%s is %d bytes long; names are limited to %d bytes", what, len(n.Value), MaxNameLen)
+		return "", false
+	}
 	return n.Value, true
+}
+
+// text reads a free-text string such as a description.
+func (p *parser) text(n *yaml.Node, what string) {
+	n = p.resolve(n)
+	if n == nil {
+		return
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		p.errorf(n, "%s must be a string, got %s", what, kindName(n))
+		return
+	}
+	if len(n.Value) > maxTextLen {
+		p.errorf(n, "%s is longer than %d bytes", what, maxTextLen)
+	}
 }
 
 func (p *parser) boolean(n *yaml.Node, what string) (bool, bool) {
@@ -361,8 +390,10 @@ func (p *parser) document(doc *yaml.Node) *pipeline.Graph {
 				if v2 != nil && (v2.Kind != yaml.ScalarNode || v2.Value != "1") {
 					p.errorf(v2, "unsupported stage spec version %s (this mlgate reads version 1)", kindName(v2))
 				}
-			case "name", "description":
-				p.str(v, k.Value)
+			case "name":
+				p.str(v, "pipeline name")
+			case "description":
+				p.text(v, "description")
 			case "stages":
 				stagesNode = v
 			default:
@@ -429,7 +460,7 @@ func (p *parser) stage(n *yaml.Node) *pipeline.Stage {
 			s.Name, _ = p.str(v, "stage name")
 			s.Pos = pos(k)
 		case "description":
-			p.str(v, "description")
+			p.text(v, "description")
 		case "inputs":
 			s.Inputs = p.inputs(v)
 		case "outputs":
@@ -530,7 +561,7 @@ func (p *parser) inputs(n *yaml.Node) []pipeline.Input {
 					}
 				}
 			case "description":
-				p.str(v, "description")
+				p.text(v, "description")
 			default:
 				p.errorf(k, "unknown key %q in an input (allowed: name, trust, description)", k.Value)
 			}

@@ -280,3 +280,43 @@ func TestHardenedExample(t *testing.T) {
 		}
 	}
 }
+
+// TestAliasedLongScalar is the reviewer's amplification case: one huge
+// scalar, anchored once and aliased from every stage, used to be echoed in
+// every finding (8.7 GB of memory for a 780 KB file).
+func TestAliasedLongScalar(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("stages:\n")
+	big := strings.Repeat("K", 500_000)
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(&b, "  - {name: s%d, runs_untrusted_code: true, has_network_access: false, has_gpu_access: false, secrets_available: [", i)
+		if i == 0 {
+			b.WriteString("&k " + big)
+		} else {
+			b.WriteString("*k")
+		}
+		b.WriteString("]}\n")
+	}
+	_, err := spec.Parse("p.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "names are limited to 256 bytes") {
+		t.Fatalf("want a name-length error, got %v", err)
+	}
+	if len(err.Error()) > 100_000 {
+		t.Errorf("error message is %d bytes: values must not be echoed in full", len(err.Error()))
+	}
+}
+
+func TestNameLengthLimit(t *testing.T) {
+	ok := "    runs_untrusted_code: false\n    has_network_access: false\n    has_gpu_access: false\n"
+	name := strings.Repeat("a", spec.MaxNameLen)
+	if _, err := spec.Parse("p.yaml", []byte("stages:\n  - name: "+name+"\n"+ok)); err != nil {
+		t.Errorf("a %d-byte name must be accepted: %v", spec.MaxNameLen, err)
+	}
+	if _, err := spec.Parse("p.yaml", []byte("stages:\n  - name: "+name+"b\n"+ok)); err == nil {
+		t.Error("an over-long name was accepted")
+	}
+	// Long descriptions are fine up to their own, larger, limit.
+	if _, err := spec.Parse("p.yaml", []byte("stages:\n  - name: a\n    description: "+strings.Repeat("d", 10_000)+"\n"+ok)); err != nil {
+		t.Errorf("description: %v", err)
+	}
+}
