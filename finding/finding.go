@@ -127,6 +127,31 @@ func (f Finding) ComputeFingerprint() string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
+// AssignFingerprints gives every finding a fingerprint that is stable
+// across runs: its rule ID, its file as key(file) returns it (e.g. relative
+// to the repository root, so it does not depend on how the path was typed),
+// its logical location and its evidence. Findings that would share a
+// fingerprint are numbered in source order and the number is mixed into all
+// but the first, so fingerprints are unique within a run and survive
+// unrelated line moves. fs is sorted as Sort does.
+func AssignFingerprints(fs []Finding, key func(file string) string) {
+	Sort(fs)
+	seen := make(map[string]int, len(fs))
+	for i := range fs {
+		f := fs[i]
+		f.Location.File = key(f.Location.File)
+		base := f.ComputeFingerprint()
+		n := seen[base]
+		seen[base] = n + 1
+		if n == 0 {
+			fs[i].Fingerprint = base
+			continue
+		}
+		f.Evidence += fmt.Sprintf("\x00occurrence %d", n+1)
+		fs[i].Fingerprint = f.ComputeFingerprint()
+	}
+}
+
 // Sort orders findings by file, line, column, then severity (worst first),
 // then rule ID and fingerprint, so output is deterministic.
 func Sort(fs []Finding) {

@@ -113,3 +113,27 @@ func TestSortAndCounts(t *testing.T) {
 		t.Errorf("location string %q", s)
 	}
 }
+
+func TestAssignFingerprints(t *testing.T) {
+	mk := func(file string, line int, evidence string) finding.Finding {
+		return fpRule.New(finding.Location{File: file, Line: line, Logical: "suppression"}, "m", evidence)
+	}
+	rel := func(f string) string { return strings.TrimPrefix(f, "/abs/repo/") }
+	a := []finding.Finding{mk("/abs/repo/x.yaml", 7, "# c"), mk("/abs/repo/x.yaml", 12, "# c"), mk("/abs/repo/y.yaml", 1, "# c")}
+	finding.AssignFingerprints(a, rel)
+	if a[0].Fingerprint == a[1].Fingerprint || a[0].Fingerprint == a[2].Fingerprint {
+		t.Fatal("identical findings share a fingerprint")
+	}
+	// The same findings reached through another spelling of the path, and
+	// with every line moved, get the same fingerprints.
+	b := []finding.Finding{mk("x.yaml", 20, "# c"), mk("x.yaml", 30, "# c"), mk("y.yaml", 5, "# c")}
+	finding.AssignFingerprints(b, func(f string) string { return f })
+	for i := range a {
+		if a[i].Fingerprint != b[i].Fingerprint {
+			t.Errorf("finding %d: fingerprint depends on path spelling or lines", i)
+		}
+	}
+	if a[0].Location.File != "/abs/repo/x.yaml" {
+		t.Error("AssignFingerprints must not change the displayed location")
+	}
+}

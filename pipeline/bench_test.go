@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"runtime"
 	"testing"
 	"time"
@@ -69,36 +70,57 @@ func BenchmarkRules(b *testing.B) {
 	}
 }
 
-// TestAnalysisScalesLinearly compares the time for 2,000 and 20,000 stages in
-// the same run. Linear growth gives a ratio near 10; a quadratic step would
-// give about 100. The bound (30) leaves room for noise and GC without
-// accepting super-linear behaviour. No absolute time is asserted.
+// TestAnalysisScalesLinearly compares the time for n and 10n stages in the
+// same run, on two shapes: realistic independent sub-pipelines (gen.Spec)
+// and an adversarial chain (gen.Chain: long ancestries and taint chains,
+// secrets, shared runners and release roles on every stage). Linear growth
+// gives a ratio near 10; a quadratic step would give about 100. The bound
+// (30) leaves room for noise and GC without accepting super-linear
+// behaviour. No absolute time is asserted.
 func TestAnalysisScalesLinearly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scale test skipped in -short mode")
 	}
-	small, large := generated(t, 2_000), generated(t, 20_000)
-	// Findings must grow in proportion too: the generator repeats one shape.
-	fSmall, fLarge := analyzeOnce(t, small), analyzeOnce(t, large)
-	if fSmall == 0 || fLarge < 9*fSmall || fLarge > 11*fSmall {
-		t.Fatalf("findings %d at 2k vs %d at 20k: not proportional", fSmall, fLarge)
+	shapes := []struct {
+		name string
+		gen  func(io.Writer, int) error
+		n    int
+	}{
+		{"sub-pipelines", gen.Spec, 2_000},
+		{"chain", gen.Chain, 2_000},
 	}
-	best := func(src []byte) time.Duration {
-		var min time.Duration
-		for i := 0; i < 3; i++ {
-			runtime.GC()
-			start := time.Now()
-			analyzeOnce(t, src)
-			if d := time.Since(start); min == 0 || d < min {
-				min = d
+	for _, sh := range shapes {
+		t.Run(sh.name, func(t *testing.T) {
+			make := func(n int) []byte {
+				var b bytes.Buffer
+				if err := sh.gen(&b, n); err != nil {
+					t.Fatal(err)
+				}
+				return b.Bytes()
 			}
-		}
-		return min
-	}
-	ts, tl := best(small), best(large)
-	ratio := float64(tl) / float64(ts)
-	t.Logf("2k stages: %v, 20k stages: %v, ratio %.1f (linear = 10)", ts, tl, ratio)
-	if ratio > 30 {
-		t.Errorf("analysis time grew %.1fx for 10x stages: super-linear", ratio)
+			small, large := make(sh.n), make(10*sh.n)
+			fSmall, fLarge := analyzeOnce(t, small), analyzeOnce(t, large)
+			if fSmall == 0 || fLarge < 9*fSmall || fLarge > 11*fSmall {
+				t.Fatalf("findings %d at n vs %d at 10n: not proportional", fSmall, fLarge)
+			}
+			best := func(src []byte) time.Duration {
+				var min time.Duration
+				for i := 0; i < 3; i++ {
+					runtime.GC()
+					start := time.Now()
+					analyzeOnce(t, src)
+					if d := time.Since(start); min == 0 || d < min {
+						min = d
+					}
+				}
+				return min
+			}
+			ts, tl := best(small), best(large)
+			ratio := float64(tl) / float64(ts)
+			t.Logf("%d stages: %v, %d stages: %v, ratio %.1f (linear = 10)", sh.n, ts, 10*sh.n, tl, ratio)
+			if ratio > 30 {
+				t.Errorf("analysis time grew %.1fx for 10x stages: super-linear", ratio)
+			}
+		})
 	}
 }

@@ -205,7 +205,14 @@ func (s *Stage) HasRole(r Role) bool {
 // itself running untrusted code; only such a stage can vouch for what it
 // inspected.
 func (s *Stage) IsGate() bool {
-	return (s.HasRole(RoleScan) || s.HasRole(RoleVerify)) && s.RunsUntrustedCode == False
+	return (s.HasRole(RoleScan) || s.HasRole(RoleVerify)) && s.RunsUntrustedCode == False && !s.IsPrivileged()
+}
+
+// IsPrivileged reports whether the stage vouches for or releases what it
+// receives: it signs, registers or deploys. Such a stage is never a gate,
+// not even for itself ("sign_and_verify" must not check its own input).
+func (s *Stage) IsPrivileged() bool {
+	return s.HasRole(RoleSign) || s.HasRole(RoleRegister) || s.HasRole(RoleDeploy)
 }
 
 // FieldPos returns where key was written, falling back to the stage itself.
@@ -235,15 +242,21 @@ type Graph struct {
 	// Format names the adapter that produced it, e.g. "mlgate-pipeline".
 	Format string
 	Stages []*Stage
+	// Comments are the source's comment lines as its parser saw them,
+	// trimmed, each starting with '#'. Suppressions are honoured only when
+	// they are real comments, not text inside a string or block scalar.
+	Comments []string
 
-	producers map[string][]int // artifact -> producing stage indices
-	consumers map[string][]int // artifact -> consuming stage indices
-	gates     map[string][]int // artifact -> gate stages consuming it
-	order     []int            // topological order of stage indices
-	rank      []int            // stage index -> position in order
-	parents   [][]int          // stage -> distinct producer stages of its inputs
-	children  [][]int          // stage -> distinct consumer stages of its outputs
-	tainted   map[string]taint // artifact -> why it is untrusted
+	producers map[string][]int  // artifact -> producing stage indices
+	consumers map[string][]int  // artifact -> consuming stage indices
+	gates     map[string][]int  // artifact -> gate stages consuming it
+	order     []int             // topological order of stage indices
+	rank      []int             // stage index -> position in order
+	parents   [][]int           // stage -> distinct producer stages of its inputs
+	children  [][]int           // stage -> distinct consumer stages of its outputs
+	tainted   map[string]*taint // artifact -> why it is untrusted
+	checked   map[string][]bool // artifact -> stages downstream of a gate on it (lazy)
+	signed    map[string]bool   // artifact -> derived from a signing stage's output
 	built     bool
 }
 
@@ -284,10 +297,10 @@ func (g *Graph) Build() error {
 		seen := map[int]bool{}
 		for _, in := range s.Inputs {
 			for _, p := range g.producers[in.Artifact] {
+				// A stage that consumes and produces the same artifact updates
+				// it in place (resume from a checkpoint, fine-tune in place):
+				// its input comes from the other producers, not from itself.
 				if p == i || seen[p] {
-					if p == i {
-						return &CycleError{Stages: []string{s.Name}}
-					}
 					continue
 				}
 				seen[p] = true
@@ -330,6 +343,8 @@ func (g *Graph) Build() error {
 		return &CycleError{Stages: names}
 	}
 	g.computeTaint()
+	g.computeSigned()
+	g.checked = make(map[string][]bool)
 	g.built = true
 	return nil
 }
@@ -359,41 +374,61 @@ func (g *Graph) stagesAt(idx []int) []*Stage {
 	return out
 }
 
-// taint records why an artifact is untrusted: the chain from its origin.
+// taint records why an artifact is untrusted. Chains are stored as links
+// to the tainted artifact the passing stage consumed, never copied, so a
+// long chain of stages costs memory linear in its length.
 type taint struct {
-	origin string // human description of the origin
-	via    []string
+	origin string // where the taint began, e.g. `untrusted input "x"`
+	via    string // stage that passed the taint on; "" at the origin
+	from   string // artifact that stage consumed
+	hops   int    // number of stages between origin and this artifact
 }
+
+// maxViaShown is how many passing stages Taint names.
+const maxViaShown = 5
 
 // Taint reports whether artifact a is untrusted — declared untrusted, made
 // by a stage that runs (or may run) untrusted code, or derived from such an
-// artifact without passing a gate — and describes where the taint began.
+// artifact without passing a gate — and describes where the taint began and
+// the last few stages that passed it on.
 func (g *Graph) Taint(a string) (string, bool) {
 	t, ok := g.tainted[a]
 	if !ok {
 		return "", false
 	}
-	if len(t.via) == 0 {
+	if t.hops == 0 {
 		return t.origin, true
 	}
-	return t.origin + " via " + strings.Join(t.via, " -> "), true
+	var via []string
+	for x := t; x != nil && x.via != "" && len(via) < maxViaShown; x = g.tainted[x.from] {
+		via = append(via, x.via)
+	}
+	for i, j := 0, len(via)-1; i < j; i, j = i+1, j-1 {
+		via[i], via[j] = via[j], via[i]
+	}
+	chain := strings.Join(via, " -> ")
+	if t.hops > len(via) {
+		chain = fmt.Sprintf("%d more stages -> %s", t.hops-len(via), chain)
+	}
+	return t.origin + " via " + chain, true
 }
 
 // computeTaint propagates untrust along the topological order. An artifact
 // is tainted when any input declares it untrusted (even one a stage of the
-// pipeline produces: the declaration wins), when its producer runs
-// untrusted code (or may: Unknown counts), or when its producer consumed a
-// tainted artifact that no gate among the producer's ancestors checked.
-// Outputs of gates are clean.
+// pipeline produces: the declaration wins), when its producer runs untrusted
+// code (or may: Unknown counts), or when its producer consumed a tainted
+// artifact that no gate among the producer's ancestors checked. Outputs of
+// gates are clean.
 func (g *Graph) computeTaint() {
-	g.tainted = make(map[string]taint)
+	g.tainted = make(map[string]*taint)
 	for _, s := range g.Stages {
 		for _, in := range s.Inputs {
 			if in.Trust == TrustUntrusted {
-				g.tainted[in.Artifact] = taint{origin: fmt.Sprintf("untrusted input %q", in.Artifact)}
+				g.tainted[in.Artifact] = &taint{origin: fmt.Sprintf("untrusted input %q", in.Artifact)}
 			}
 		}
 	}
+	g.checked = make(map[string][]bool)
 	for _, i := range g.order {
 		s := g.Stages[i]
 		if s.IsGate() {
@@ -409,7 +444,7 @@ func (g *Graph) computeTaint() {
 		} else {
 			for _, in := range g.UncheckedTaintedInputs(s) {
 				src := g.tainted[in.Artifact]
-				t = &taint{origin: src.origin, via: append(append([]string{}, src.via...), s.Name)}
+				t = &taint{origin: src.origin, via: s.Name, from: in.Artifact, hops: src.hops + 1}
 				break
 			}
 		}
@@ -418,7 +453,7 @@ func (g *Graph) computeTaint() {
 		}
 		for _, o := range s.Outputs {
 			if _, done := g.tainted[o.Artifact]; !done {
-				g.tainted[o.Artifact] = *t
+				g.tainted[o.Artifact] = t
 			}
 		}
 	}
@@ -426,42 +461,56 @@ func (g *Graph) computeTaint() {
 
 // UncheckedTaintedInputs returns the inputs of s that are tainted and were
 // not inspected by a gate stage that runs before s (a gate that consumes the
-// same artifact and is an ancestor of s). Ancestors are computed only when a
-// gate on the artifact exists at all, so the common cases cost O(inputs).
+// same artifact and is an ancestor of s).
 func (g *Graph) UncheckedTaintedInputs(s *Stage) []Input {
 	var out []Input
-	var anc map[int]bool
 	for _, in := range s.Inputs {
 		if _, ok := g.tainted[in.Artifact]; !ok {
 			continue
 		}
-		checked := false
-		for _, c := range g.gates[in.Artifact] {
-			if c == s.idx {
-				continue
-			}
-			if anc == nil {
-				anc = g.ancestors(s)
-			}
-			if anc[c] {
-				checked = true
-				break
-			}
+		if cov := g.gateCoverage(in.Artifact); cov != nil && cov[s.idx] {
+			continue
 		}
-		if !checked {
-			out = append(out, in)
-		}
+		out = append(out, in)
 	}
 	return out
 }
 
-// ancestors returns every stage s transitively depends on. It is computed
-// only for stages that need it (a tainted input with a gate beside it), so
-// the cost stays proportional to those stages' upstream sub-graphs.
+// gateCoverage returns, for artifact a, which stages are strict descendants
+// of a gate that consumes a (nil when no gate consumes it). It is computed
+// once per artifact, by one traversal from all of a's gates together, and
+// only for tainted artifacts that have a gate: the cost is the size of the
+// region downstream of those gates.
+func (g *Graph) gateCoverage(a string) []bool {
+	gates := g.gates[a]
+	if len(gates) == 0 {
+		return nil
+	}
+	if cov, ok := g.checked[a]; ok {
+		return cov
+	}
+	cov := make([]bool, len(g.Stages))
+	var stack []int
+	for _, gi := range gates {
+		stack = append(stack, g.children[gi]...)
+	}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if cov[x] {
+			continue
+		}
+		cov[x] = true
+		stack = append(stack, g.children[x]...)
+	}
+	g.checked[a] = cov
+	return cov
+}
+
+// ancestors returns every stage s transitively depends on.
 func (g *Graph) ancestors(s *Stage) map[int]bool {
-	idx := g.index(s)
 	seen := map[int]bool{}
-	stack := append([]int{}, g.parents[idx]...)
+	stack := append([]int{}, g.parents[s.idx]...)
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -487,12 +536,10 @@ func (g *Graph) Ancestors(s *Stage) []*Stage {
 	return g.stagesAt(idx)
 }
 
-func (g *Graph) index(s *Stage) int { return s.idx }
-
 // InferRoles fills s.Roles from the stage's name and secret names when the
 // source declared none: words such as sign/signing, scan, verify,
-// register/publish/push, deploy/serve in the name, or a secret whose name
-// mentions SIGNING or COSIGN.
+// register/publish/push, deploy/serve in the name, or a secret that holds a
+// private signing key (see IsSigningKeyName).
 func InferRoles(s *Stage) {
 	if len(s.Roles) > 0 {
 		return
@@ -504,8 +551,7 @@ func InferRoles(s *Stage) {
 		}
 	}
 	for _, sec := range s.Secrets {
-		u := strings.ToUpper(sec.Name)
-		if strings.Contains(u, "SIGNING") || strings.Contains(u, "COSIGN") {
+		if IsSigningKeyName(sec.Name) {
 			set[RoleSign] = true
 		}
 	}
@@ -538,3 +584,88 @@ func words(name string) []string {
 	})
 	return f
 }
+
+// IsSigningKeyName reports whether a secret's name says it holds a private
+// artifact-signing key: a SIGNING or COSIGN word together with KEY, PRIVATE,
+// PASSWORD or PEM (SIGNING_KEY, COSIGN_PRIVATE_KEY, COSIGN_PASSWORD), and no
+// word that marks a public or verification key or a webhook secret
+// (COSIGN_PUBLIC_KEY, SLACK_SIGNING_SECRET).
+func IsSigningKeyName(name string) bool {
+	ws := strings.FieldsFunc(strings.ToUpper(name), func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	})
+	var signing, key bool
+	for _, w := range ws {
+		switch w {
+		case "SIGNING", "COSIGN", "SIGN":
+			signing = true
+		case "KEY", "PRIVATE", "PASSWORD", "PASSPHRASE", "PEM":
+			key = true
+		case "PUBLIC", "PUB", "VERIFY", "VERIFICATION", "WEBHOOK", "SLACK", "STRIPE", "TWILIO", "MAILGUN":
+			return false
+		}
+	}
+	return signing && key
+}
+
+// modelWords are the words that make an artifact name look like a model.
+var modelWords = map[string]bool{
+	"model": true, "models": true, "weights": true, "checkpoint": true, "checkpoints": true,
+	"ckpt": true, "adapter": true, "adapters": true, "lora": true, "gguf": true,
+	"safetensors": true, "onnx": true, "pt": true, "pth": true, "bin": true,
+}
+
+// IsModelArtifact reports whether an artifact's name says it is a model
+// (model, weights, checkpoint, ckpt, adapter, lora, gguf, safetensors, onnx,
+// pt, pth, bin as a word of the name).
+func IsModelArtifact(name string) bool {
+	for _, w := range words(name) {
+		if modelWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+// computeSigned marks artifacts that carry a signature's provenance: made by
+// a signing stage, or made by a stage that runs no untrusted code from at
+// least one such artifact (verify, package, convert a signed model). An
+// artifact with several producers is signed only if every producer makes it
+// so. One pass in topological order: linear in the graph.
+func (g *Graph) computeSigned() {
+	g.signed = make(map[string]bool)
+	unsigned := map[string]bool{}
+	for _, i := range g.order {
+		s := g.Stages[i]
+		ok := s.HasRole(RoleSign)
+		if !ok && s.RunsUntrustedCode == False {
+			for _, in := range s.Inputs {
+				if g.signed[in.Artifact] && !g.isOwnOutput(s, in.Artifact) {
+					ok = true
+					break
+				}
+			}
+		}
+		for _, o := range s.Outputs {
+			if ok && !unsigned[o.Artifact] {
+				g.signed[o.Artifact] = true
+			} else {
+				unsigned[o.Artifact] = true
+				delete(g.signed, o.Artifact)
+			}
+		}
+	}
+}
+
+func (g *Graph) isOwnOutput(s *Stage, a string) bool {
+	for _, o := range s.Outputs {
+		if o.Artifact == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Signed reports whether artifact a carries a signing stage's provenance
+// (see computeSigned).
+func (g *Graph) Signed(a string) bool { return g.signed[a] }

@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/mlgate/mlgate/pipeline"
@@ -22,7 +23,11 @@ func TestUnscannedArtifactToPrivilegedStage(t *testing.T) {
 		{name: "gate output feeds signing", src: specOf(train,
 			stg("verify", "inputs: [model]", "outputs: [verified_model]"),
 			stg("sign", "inputs: [verified_model]", "secrets_available: [SIGNING_KEY]"))},
-		{name: "privileged stage without secrets", src: specOf(train, stg("package", "inputs: [model]"))},
+		{name: "keyless signing of an unscanned model", stages: []string{"model_signing"},
+			src: specOf(train, stg("model_signing", "inputs: [model]", "has_network_access: [rekor.sigstore.dev]"))},
+		{name: "a signer named verify does not check its own input", stages: []string{"sign_and_verify"},
+			src: specOf(train, stg("sign_and_verify", "inputs: [model]", "outputs: [signed]", "secrets_available: [SIGNING_KEY]"))},
+		{name: "unprivileged stage without secrets", src: specOf(train, stg("package", "inputs: [model]"))},
 		{name: "trusted artifact to signing", src: specOf(stg("build", "outputs: [model]"), stg("sign", "inputs: [model]", "secrets_available: [SIGNING_KEY]"))},
 	})
 	// Look-alikes of a gate that must not count as one.
@@ -66,12 +71,20 @@ func TestUnsignedModelRelease(t *testing.T) {
 			src: specOf(stg("train", "outputs: [model]"), stg("model_registration", "inputs: [model]"))},
 		{name: "deploy after an unrelated signing branch", stages: []string{"deploy"},
 			src: specOf(stg("train", "outputs: [model]"), stg("sign", "inputs: [data]", "outputs: [sig]"), stg("deploy", "inputs: [model]"))},
+		{name: "signature over the SBOM does not cover the model", stages: []string{"push_to_registry"},
+			src: specOf(stg("train", "outputs: [model, sbom]"), stg("sbom_signing", "inputs: [sbom]", "outputs: [sbom_sig]"),
+				stg("push_to_registry", "inputs: [model, sbom_sig]"))},
+		{name: "declared release role with no signed input", stages: []string{"ship"},
+			src: specOf(stg("build", "outputs: [bundle]"), stg("ship", "role: register", "inputs: [bundle]"))},
 		{name: "register after signing",
 			src: specOf(stg("train", "outputs: [model]"), stg("sign", "inputs: [model]", "outputs: [signed]"), stg("publish", "inputs: [signed]"))},
 		{name: "signing two hops upstream",
-			src: specOf(stg("sign", "outputs: [signed]"), stg("verify", "inputs: [signed]", "outputs: [ok]"), stg("deploy", "inputs: [ok]"))},
+			src: specOf(stg("sign", "outputs: [signed_model]"), stg("verify", "inputs: [signed_model]", "outputs: [verified_model]"), stg("deploy", "inputs: [verified_model]"))},
+		{name: "metrics dashboard upload is not a model release",
+			src: specOf(stg("train", "outputs: [model, metrics]"), stg("upload_metrics_dashboard", "inputs: [metrics]"))},
+		{name: "publishing docs with no inputs", src: specOf(stg("publish_docs"))},
 		{name: "registry-looking name with explicit other role",
-			src: specOf(stg("registry_cleanup", "role: scan"))},
+			src: specOf(stg("train", "outputs: [model]"), stg("registry_cleanup", "role: scan", "inputs: [model]"))},
 		{name: "no release stage", src: specOf(stg("train", "outputs: [model]"))},
 	})
 }
@@ -84,16 +97,26 @@ func TestSharedRunnerSecretExposure(t *testing.T) {
 		{name: "unrelated untrusted stage runs alongside", stages: []string{"push"},
 			src: specOf(stg("push", "runner: shared", "secrets_available: [TOKEN]"),
 				stg("pr_tests", "runner: shared", "runs_untrusted_code: true", "isolation_level: vm"))},
-		{name: "untrusted stage strictly before",
+		{name: "untrusted stage before can leave an implant", stages: []string{"push"},
 			src: specOf(stg("train", "runner: shared", "runs_untrusted_code: true", "isolation_level: vm", "outputs: [model]"),
 				stg("push", "runner: shared", "inputs: [model]", "secrets_available: [TOKEN]"))},
+		{name: "untrusted stage with undeclared runner is assumed shared", stages: []string{"model_signing"},
+			src: specOf(stg("model_signing", "runner: shared", "secrets_available: [SIGNING_KEY]"),
+				stg("train", "runs_untrusted_code: true", "isolation_level: vm"))},
 		{name: "secret stage on dedicated runner",
 			src: specOf(stg("fetch", "runner: dedicated", "secrets_available: [DATA_KEY]", "outputs: [data]"),
 				stg("train", "runner: shared", "runs_untrusted_code: true", "isolation_level: vm", "inputs: [data]"))},
 		{name: "untrusted stage on ephemeral runner",
 			src: specOf(stg("fetch", "runner: shared", "secrets_available: [DATA_KEY]", "outputs: [data]"),
 				stg("train", "runner: ephemeral", "runs_untrusted_code: true", "isolation_level: vm", "inputs: [data]"))},
+		{name: "only itself is untrusted on the shared runner",
+			src: specOf(stg("train", "runner: shared", "runs_untrusted_code: true", "isolation_level: vm", "secrets_available: [K]"),
+				stg("lint", "runner: shared"))},
 	})
+	fs := only(analyze(t, specOf(stg("s", "runner: shared", "secrets_available: [K]"), stg("u", "runs_untrusted_code: true", "isolation_level: vm"))), pipeline.SharedRunnerSecretExposure.ID)
+	if len(fs) != 1 || !strings.Contains(fs[0].Message, "1 of them do not declare a runner; assumed shared") {
+		t.Errorf("undeclared runner must be named as an assumption: %+v", fs)
+	}
 }
 
 func TestExfiltrationPath(t *testing.T) {
@@ -107,8 +130,9 @@ func TestExfiltrationPath(t *testing.T) {
 			src: specOf(stg("finetune", "inputs: [{name: base_model, trust: untrusted}]", "secrets_available: [WANDB_API_KEY]"))},
 		{name: "no secrets",
 			src: specOf(stg("finetune", "inputs: [{name: base_model, trust: untrusted}]", "has_network_access: true"))},
-		{name: "explicitly trusted input",
-			src: specOf(stg("finetune", "inputs: [{name: base_model, trust: trusted}]", "has_network_access: true", "secrets_available: [K]"))},
+		{name: "trust: trusted does not launder a tainted artifact", stages: []string{"finetune"},
+			src: specOf(stg("train", "runs_untrusted_code: true", "isolation_level: vm", "outputs: [base_model]"),
+				stg("finetune", "inputs: [{name: base_model, trust: trusted}]", "has_network_access: true", "secrets_available: [K]"))},
 		{name: "untrusted input checked by a gate first",
 			src: specOf(stg("scan", "inputs: [{name: base_model, trust: untrusted}]", "outputs: [scan_ok]"),
 				stg("finetune", "inputs: [base_model, scan_ok]", "has_network_access: true", "secrets_available: [K]"))},
@@ -125,4 +149,34 @@ func TestRunnerUnspecified(t *testing.T) {
 		{name: "runner declared", src: specOf(stg("push", "secrets_available: [T]", "runner: dedicated"))},
 		{name: "harmless stage", src: specOf(stg("lint"))},
 	})
+}
+
+func TestSigningKeyNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"SIGNING_KEY": true, "MODEL_SIGNING_KEY": true, "COSIGN_PRIVATE_KEY": true, "COSIGN_PASSWORD": true,
+		"cosign-key": true, "COSIGN_PUBLIC_KEY": false, "SLACK_SIGNING_SECRET": false, "SIGNING_PUB_KEY": false,
+		"HF_TOKEN": false, "DESIGN_KEY": false, "SIGNING_VERIFY_KEY": false,
+	} {
+		if got := pipeline.IsSigningKeyName(name); got != want {
+			t.Errorf("IsSigningKeyName(%q) = %v", name, got)
+		}
+	}
+	// A public key alone does not make a deploy stage a signer, so the
+	// missing signature is still reported and no exposed-signer finding is.
+	fs := analyze(t, specOf(stg("train", "outputs: [model]"),
+		stg("deploy_to_prod", "inputs: [model]", "has_network_access: true", "secrets_available: [COSIGN_PUBLIC_KEY]")))
+	if len(only(fs, pipeline.SigningStageExposed.ID)) != 0 || len(only(fs, pipeline.UnsignedModelRelease.ID)) != 1 {
+		t.Errorf("public key treated as signing key: %+v", fs)
+	}
+}
+
+func TestModelArtifactNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"trained_model": true, "model.safetensors": true, "lora-adapter": true, "ckpt": true, "finalWeights": true,
+		"metrics": false, "remodel_plan": false, "sbom": false, "docs": false,
+	} {
+		if got := pipeline.IsModelArtifact(name); got != want {
+			t.Errorf("IsModelArtifact(%q) = %v", name, got)
+		}
+	}
 }

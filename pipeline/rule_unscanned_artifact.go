@@ -10,7 +10,8 @@ var UnscannedArtifactToPrivilegedStage = register(finding.Rule{
 	Severity: finding.High,
 	Doc: "An artifact that is untrusted — declared `trust: untrusted`, produced by a stage that runs untrusted " +
 		"code, or derived from one — reaches a stage that does not itself run untrusted code but holds secrets " +
-		"(signing keys, registry tokens), and no scan or verify stage inspected it first. The privileged stage " +
+		"(signing keys, registry tokens) or signs, registers or deploys (keyless signing needs no stored key), and no " +
+		"scan or verify stage inspected it first. The privileged stage " +
 		"signs, pushes or otherwise vouches for whatever it receives, and if it deserialises the artifact (a " +
 		"pickle) the attacker's code runs next to its secrets: the safetensors-conversion hijack. A gate is a " +
 		"stage with role scan or verify (declared, or inferred from its name) that consumes the same artifact, " +
@@ -21,15 +22,31 @@ var UnscannedArtifactToPrivilegedStage = register(finding.Rule{
 }, func(p *Pass) {
 	g := p.Graph
 	for _, s := range g.Order() {
-		if len(s.Secrets) == 0 || s.RunsUntrustedCode != False || s.IsGate() {
+		if s.RunsUntrustedCode != False || s.IsGate() || (len(s.Secrets) == 0 && !s.IsPrivileged()) {
 			continue
+		}
+		what := "which holds secrets (" + nameList(s.SecretNames()) + ")"
+		if len(s.Secrets) == 0 {
+			what = "which " + privilegedVerb(s) + " what it receives (keyless signing and release need no stored secret)"
 		}
 		for _, in := range g.UncheckedTaintedInputs(s) {
 			why, _ := g.Taint(in.Artifact)
 			p.Report(s, in.Pos,
-				"Artifact '"+in.Artifact+"' is untrusted ("+why+") and reaches stage '"+s.Name+"', which holds "+
-					"secrets ("+nameList(s.SecretNames())+"), with no scan or verify stage before it.",
+				"Artifact '"+in.Artifact+"' is untrusted ("+why+") and reaches stage '"+s.Name+"', "+what+
+					", with no scan or verify stage before it.",
 				"artifact="+in.Artifact)
 		}
 	}
 })
+
+// privilegedVerb says what a privileged stage does, for messages.
+func privilegedVerb(s *Stage) string {
+	switch {
+	case s.HasRole(RoleSign):
+		return "signs"
+	case s.HasRole(RoleRegister):
+		return "registers"
+	default:
+		return "deploys"
+	}
+}

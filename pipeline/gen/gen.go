@@ -114,3 +114,31 @@ func writeGroup(b *strings.Builder, i int) {
 		"has_gpu_access: false",
 		"secrets_available: [DEPLOY_TOKEN]")
 }
+
+// Chain writes a stage spec shaped to punish super-linear algorithms: one
+// untrusted stage followed by a chain of n-1 trusted stages, each holding a
+// secret on a shared runner, with network access and a release role
+// (push_N), passing a tainted artifact on; every tenth link is a scan gate
+// beside the chain. Every graph rule then walks long ancestries and long
+// taint chains.
+func Chain(w io.Writer, n int) error {
+	var b strings.Builder
+	b.WriteString("stages:\n")
+	b.WriteString("  - {name: origin, outputs: [a0], runs_untrusted_code: true, has_network_access: false, has_gpu_access: false, isolation_level: vm, runner: shared}\n")
+	for i := 1; i < n; i++ {
+		if i%10 == 0 {
+			fmt.Fprintf(&b, "  - {name: scan_%d, role: scan, inputs: [a%d], outputs: [r%d], runs_untrusted_code: false, has_network_access: false, has_gpu_access: false}\n", i, i-1, i)
+			fmt.Fprintf(&b, "  - {name: push_%d, inputs: [a%d, r%d], outputs: [a%d], runs_untrusted_code: false, has_network_access: true, has_gpu_access: false, secrets_available: [K], runner: shared}\n", i, i-1, i, i)
+		} else {
+			fmt.Fprintf(&b, "  - {name: push_%d, inputs: [a%d], outputs: [a%d, model_%d], runs_untrusted_code: false, has_network_access: true, has_gpu_access: false, secrets_available: [K], runner: shared}\n", i, i-1, i, i)
+		}
+		if b.Len() > 1<<20 {
+			if _, err := io.WriteString(w, b.String()); err != nil {
+				return err
+			}
+			b.Reset()
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mlgate/mlgate/pipeline"
 	"go.yaml.in/yaml/v3"
@@ -27,10 +28,11 @@ const Format = "mlgate-pipeline"
 
 // Limits on hostile input.
 const (
-	// MaxFileSize is the largest spec file accepted.
-	MaxFileSize = 64 << 20
+	// MaxFileSize is the largest spec file accepted (a generated
+	// 100,000-stage spec is about 22 MB).
+	MaxFileSize = 32 << 20
 	// MaxStages is the largest number of stages accepted.
-	MaxStages = 1_000_000
+	MaxStages = 250_000
 	// maxErrors caps how many errors one file reports.
 	maxErrors = 50
 	// aliasBudget bounds the nodes visited through YAML aliases, so
@@ -102,6 +104,9 @@ func Parse(file string, src []byte) (g *pipeline.Graph, err error) {
 	if len(src) > MaxFileSize {
 		return nil, ErrorList{{File: file, Msg: fmt.Sprintf("file is larger than the %d MiB limit", MaxFileSize>>20)}}
 	}
+	if e := checkText(file, src); e != nil {
+		return nil, ErrorList{e}
+	}
 	var doc yaml.Node
 	func() {
 		defer func() {
@@ -130,6 +135,7 @@ func Parse(file string, src []byte) (g *pipeline.Graph, err error) {
 	}
 	p := &parser{file: file, budget: 4*countNodes(&doc) + aliasBudget}
 	g = p.document(&doc)
+	g.Comments = comments(&doc)
 	if len(p.errs) > 0 {
 		sort.SliceStable(p.errs, func(i, j int) bool {
 			if p.errs[i].Line != p.errs[j].Line {
@@ -153,6 +159,42 @@ func Parse(file string, src []byte) (g *pipeline.Graph, err error) {
 		return nil, ErrorList{{File: file, Line: pos.Line, Column: pos.Column, Msg: e.Error()}}
 	}
 	return g, nil
+}
+
+// checkText rejects bytes that YAML forbids or that make line numbers
+// ambiguous, with their position: invalid UTF-8, control characters other
+// than tab, LF and CR, a CR not followed by LF, the Unicode line and
+// paragraph separators and NEL (YAML parsers count these as line breaks,
+// editors and diff tools do not, so findings and suppressions would land
+// on the wrong lines), and a byte-order mark anywhere but at the start.
+func checkText(file string, src []byte) *Error {
+	line, col := 1, 1
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		msg := ""
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			msg = fmt.Sprintf("invalid UTF-8 byte 0x%02x", src[i])
+		case r == '\r' && (i+1 >= len(src) || src[i+1] != '\n'):
+			msg = "carriage return without line feed: use \\n or \\r\\n line endings"
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f, r >= 0x80 && r < 0xa0 && r != 0x85:
+			msg = fmt.Sprintf("control character U+%04X is not allowed", r)
+		case r == 0x85 || r == 0x2028 || r == 0x2029:
+			msg = fmt.Sprintf("line separator U+%04X is not supported: YAML counts it as a line break and editors do not", r)
+		case r == 0xfeff && i > 0:
+			msg = "byte-order mark (U+FEFF) inside the file"
+		}
+		if msg != "" {
+			return &Error{File: file, Line: line, Column: col, Msg: msg}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else if r != '\r' {
+			col++
+		}
+		i += size
+	}
+	return nil
 }
 
 // yamlError converts a yaml.v3 error ("yaml: line N: msg") to a positioned Error.
@@ -218,6 +260,26 @@ func (p *parser) resolve(n *yaml.Node) *yaml.Node {
 		n = n.Alias
 	}
 	return n
+}
+
+// comments returns every comment line of a document, trimmed, without
+// following aliases.
+func comments(n *yaml.Node) []string {
+	var out []string
+	stack := []*yaml.Node{n}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range []string{x.HeadComment, x.LineComment, x.FootComment} {
+			for _, line := range strings.Split(c, "\n") {
+				if line = strings.TrimSpace(line); strings.HasPrefix(line, "#") {
+					out = append(out, line)
+				}
+			}
+		}
+		stack = append(stack, x.Content...)
+	}
+	return out
 }
 
 // countNodes counts the nodes of a document without following aliases.
@@ -464,8 +526,9 @@ func (p *parser) stage(n *yaml.Node) *pipeline.Stage {
 		case "inputs":
 			s.Inputs = p.inputs(v)
 		case "outputs":
+			seen := map[string]bool{}
 			for _, item := range p.sequence(v, "outputs") {
-				if a, ok := p.str(item, "output artifact"); ok {
+				if a, ok := p.str(item, "output artifact"); ok && p.unique(seen, a, item, "output") {
 					s.Outputs = append(s.Outputs, pipeline.Output{Artifact: a, Pos: pos(item)})
 				}
 			}
@@ -480,8 +543,9 @@ func (p *parser) stage(n *yaml.Node) *pipeline.Stage {
 		case "has_network_access":
 			s.Network = p.network(v)
 		case "secrets_available":
+			seen := map[string]bool{}
 			for _, item := range p.sequence(v, "secrets_available") {
-				if name, ok := p.str(item, "secret name"); ok {
+				if name, ok := p.str(item, "secret name"); ok && p.unique(seen, name, item, "secret") {
 					s.Secrets = append(s.Secrets, pipeline.Secret{Name: name, Pos: pos(item)})
 				}
 			}
@@ -525,15 +589,26 @@ func (p *parser) stage(n *yaml.Node) *pipeline.Stage {
 	return s
 }
 
+// unique records name in seen and reports a duplicate list entry.
+func (p *parser) unique(seen map[string]bool, name string, n *yaml.Node, what string) bool {
+	if seen[name] {
+		p.errorf(n, "duplicate %s %q in this stage", what, name)
+		return false
+	}
+	seen[name] = true
+	return true
+}
+
 func (p *parser) inputs(n *yaml.Node) []pipeline.Input {
 	var out []pipeline.Input
+	seen := map[string]bool{}
 	for _, item := range p.sequence(n, "inputs") {
 		item = p.resolve(item)
 		if item == nil {
 			continue
 		}
 		if item.Kind == yaml.ScalarNode {
-			if a, ok := p.str(item, "input artifact"); ok {
+			if a, ok := p.str(item, "input artifact"); ok && p.unique(seen, a, item, "input") {
 				out = append(out, pipeline.Input{Artifact: a, Pos: pos(item)})
 			}
 			continue
@@ -570,7 +645,9 @@ func (p *parser) inputs(n *yaml.Node) []pipeline.Input {
 			p.errorf(item, "an input mapping needs a `name`")
 			continue
 		}
-		out = append(out, in)
+		if p.unique(seen, in.Artifact, item, "input") {
+			out = append(out, in)
+		}
 	}
 	return out
 }

@@ -109,7 +109,16 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate key", "stages:\n  - name: a\n" + ok + "    name: b\n", `p.yaml:6:5: duplicate key "name"`},
 		{"duplicate stage", "stages:\n  - name: a\n" + ok + "  - name: a\n" + ok, `p.yaml:6:5: duplicate stage name "a" (first defined at line 2)`},
 		{"cycle", "stages:\n  - name: a\n    inputs: [y]\n    outputs: [x]\n" + ok + "  - name: b\n    inputs: [x]\n    outputs: [y]\n" + ok, "dependency cycle"},
-		{"self cycle", "stages:\n  - name: a\n    inputs: [x]\n    outputs: [x]\n" + ok, `p.yaml:2:5: stages form a dependency cycle through their inputs and outputs: a`},
+		{"duplicate input", "stages:\n  - name: a\n    inputs: [m, {name: m}]\n" + ok, `p.yaml:3:17: duplicate input "m" in this stage`},
+		{"duplicate output", "stages:\n  - name: a\n    outputs: [m, m]\n" + ok, `p.yaml:3:18: duplicate output "m"`},
+		{"duplicate secret", "stages:\n  - name: a\n    secrets_available: [K, K]\n" + ok, `p.yaml:3:28: duplicate secret "K"`},
+		{"line separator", "stages:\n  - name: a\u2028b\n" + ok, "p.yaml:2:12: line separator U+2028 is not supported"},
+		{"NEL", "stages: []\u0085\n", "p.yaml:1:11: line separator U+0085"},
+		{"lone CR", "stages:\r  - name: a\n", "p.yaml:1:8: carriage return without line feed"},
+		{"invalid UTF-8", "stages:\n  - name: \xff\n", "p.yaml:2:11: invalid UTF-8 byte 0xff"},
+		{"NUL", "stages:\n  - name: a\x00\n", "p.yaml:2:12: control character U+0000"},
+		{"escape", "stages:\n\x1b[2J", "p.yaml:2:1: control character U+001B"},
+		{"BOM inside", "stages:\n\ufeff", "p.yaml:2:1: byte-order mark"},
 		{"empty stages", "stages: []\n", "`stages` is empty"},
 		{"empty file", "", "file is empty"},
 		{"scalar document", "hello\n", "must be a mapping with a `stages` list"},
@@ -318,5 +327,34 @@ func TestNameLengthLimit(t *testing.T) {
 	// Long descriptions are fine up to their own, larger, limit.
 	if _, err := spec.Parse("p.yaml", []byte("stages:\n  - name: a\n    description: "+strings.Repeat("d", 10_000)+"\n"+ok)); err != nil {
 		t.Errorf("description: %v", err)
+	}
+}
+
+func TestInPlaceUpdateIsNotACycle(t *testing.T) {
+	src := `stages:
+  - {name: download, outputs: [checkpoint], runs_untrusted_code: false, has_network_access: true, has_gpu_access: false}
+  - {name: resume_training, inputs: [checkpoint], outputs: [checkpoint], runs_untrusted_code: true, has_network_access: false, has_gpu_access: true, isolation_level: vm}
+  - {name: model_signing, inputs: [checkpoint], runs_untrusted_code: false, has_network_access: false, has_gpu_access: false, secrets_available: [SIGNING_KEY]}
+`
+	g, err := spec.Parse("p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := []string{}
+	for _, s := range g.Order() {
+		order = append(order, s.Name)
+	}
+	if strings.Join(order, ",") != "download,resume_training,model_signing" {
+		t.Errorf("order %v", order)
+	}
+	if _, tainted := g.Taint("checkpoint"); !tainted {
+		t.Error("a checkpoint updated in place by untrusted code must be tainted")
+	}
+}
+
+func TestCRLFAndLeadingBOMAccepted(t *testing.T) {
+	src := "\ufeffstages:\r\n  - name: a\r\n    runs_untrusted_code: false\r\n    has_network_access: false\r\n    has_gpu_access: false\r\n"
+	if _, err := spec.Parse("p.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
 	}
 }
