@@ -52,6 +52,9 @@ type Result struct {
 	Report *report.Report
 	// Config is the configuration that applied (defaults when none was found).
 	Config *config.Config
+	// Warnings are things the user should know that are not findings, such
+	// as symlinks that were not followed.
+	Warnings []string
 }
 
 // UsageError is an error in what the user asked for (a missing path, a bad
@@ -84,31 +87,34 @@ func Run(opts Options) (*Result, error) {
 			return nil, &UsageError{err}
 		}
 	}
-	files, err := collect(opts.Paths, cfg)
-	if err != nil {
-		return nil, &UsageError{err}
+	w := &walker{cfg: cfg}
+	for _, root := range opts.Paths {
+		if err := w.walk(root); err != nil {
+			return nil, &UsageError{err}
+		}
 	}
-	if len(files) == 0 && opts.RequireInputs {
+	if len(w.files) == 0 && len(w.unreadable) == 0 && opts.RequireInputs {
 		return nil, &UsageError{fmt.Errorf("%s: %w", strings.Join(opts.Paths, ", "), ErrNoInputs)}
 	}
 
-	rep := &report.Report{Tool: opts.Tool}
+	rep := &report.Report{Tool: opts.Tool, Inputs: w.unreadable}
 	var all []finding.Finding
 	var sups []config.Suppression
 	// Every rule runs; the configuration drops disabled rules' findings after
 	// suppressions are matched, so a suppression of a disabled rule is not
 	// reported as unused.
 	popts := pipeline.Options{Enabled: func(*finding.Rule) bool { return true }, RuleOptions: cfg.RuleOptions}
-	for _, f := range files {
-		fs, in, src, err := analyzeSpec(f, popts)
+	for _, f := range w.files {
+		fs, in, fileSups, err := analyzeSpec(f, popts)
 		if err != nil {
 			return nil, &UsageError{err}
 		}
 		rep.Inputs = append(rep.Inputs, in)
 		all = append(all, fs...)
-		if src != nil {
-			sups = append(sups, config.ParseSuppressions(f, src)...)
-		}
+		sups = append(sups, fileSups...)
+	}
+	for _, in := range w.unreadable {
+		all = append(all, invalidFinding(in.Path, errors.New(in.Error)))
 	}
 	// Suppressions first, so a suppression of a rule that the configuration
 	// disables is not reported as unused; then the configuration, over the
@@ -116,12 +122,47 @@ func Run(opts Options) (*Result, error) {
 	all, suppressed, extra := config.ApplySuppressions(all, sups)
 	all = cfg.Apply(append(all, extra...))
 	rep.Suppressed = suppressed
+	finding.AssignFingerprints(all, fingerprintPath(cfg, opts.Paths[0]))
 	if base != nil {
 		all, rep.Baselined = config.ApplyBaseline(all, base)
 	}
 	finding.Sort(all)
 	rep.Findings = all
-	return &Result{Report: rep, Config: cfg}, nil
+	return &Result{Report: rep, Config: cfg, Warnings: w.warnings()}, nil
+}
+
+// fingerprintPath returns the function that turns a finding's file into the
+// form its fingerprint uses: relative to the directory of .mlgate.yaml, else
+// to the repository root, else to the working directory, with forward
+// slashes. So `mlgate audit .` from the root and `mlgate audit sub` from
+// elsewhere give the same fingerprints, and a baseline keeps matching.
+func fingerprintPath(cfg *config.Config, first string) func(string) string {
+	base := ""
+	if cfg != nil && cfg.Path != "" {
+		base = cfg.Dir
+	}
+	if base == "" {
+		base = config.RepoRoot(first)
+	}
+	if base == "" {
+		base, _ = os.Getwd()
+	}
+	if abs, err := filepath.Abs(base); err == nil {
+		base = abs
+	}
+	return func(file string) string {
+		if file == "" {
+			return ""
+		}
+		abs, err := filepath.Abs(file)
+		if err != nil {
+			return filepath.ToSlash(file)
+		}
+		if rel, err := filepath.Rel(base, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return filepath.ToSlash(rel)
+		}
+		return filepath.ToSlash(abs)
+	}
 }
 
 func loadConfig(opts Options) (*config.Config, error) {
@@ -142,78 +183,154 @@ func loadConfig(opts Options) (*config.Config, error) {
 	return config.Load(path)
 }
 
-// collect expands directories into the files an analyzer recognises, in a
-// stable order, skipping ignored paths, VCS directories and symlinks.
-func collect(paths []string, cfg *config.Config) ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	add := func(p string) {
-		p = filepath.Clean(p)
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
+// walker expands the targets into the files an analyzer recognises.
+type walker struct {
+	cfg        *config.Config
+	files      []string
+	seen       map[string]bool
+	visited    int
+	unreadable []report.Input // directories that could not be read
+	skipped    []string       // symlinks not followed
+}
+
+func (w *walker) add(p string) {
+	if w.seen == nil {
+		w.seen = map[string]bool{}
 	}
-	visited := 0
-	for _, root := range paths {
-		fi, err := os.Stat(root)
+	p = filepath.Clean(p)
+	key := p
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		key = real // one file reached through two names is analyzed once
+	}
+	if !w.seen[key] {
+		w.seen[key] = true
+		w.files = append(w.files, p)
+	}
+}
+
+// walk adds root: a file named explicitly is analyzed whatever its name; a
+// directory (or a symlink to one, named explicitly) is walked in a stable
+// order. Inside the walk, .git/.hg/.svn and ignored paths are skipped,
+// symlinked spec files are analyzed when they resolve to a regular file
+// inside the root, other symlinks are not followed and are listed in the
+// warnings, and unreadable directories become input errors.
+func (w *walker) walk(root string) error {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", root, errors.Unwrap(err))
+	}
+	if !fi.IsDir() {
+		w.add(root)
+		return nil
+	}
+	real, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return fmt.Errorf("cannot resolve %s: %w", root, err)
+	}
+	var found []string
+	err = filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
+		shown := p
+		if real != root {
+			if rel, e := filepath.Rel(real, p); e == nil {
+				shown = filepath.Join(root, rel)
+			}
+		}
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", root, err)
-		}
-		if !fi.IsDir() {
-			add(root)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return fmt.Errorf("walk %s: %w", p, err)
+			if d != nil && d.IsDir() && p != real {
+				w.unreadable = append(w.unreadable, report.Input{Path: shown, Format: "directory", Status: report.StatusError,
+					Error: fmt.Sprintf("%s: directory could not be read: %v", shown, errors.Unwrap(err))})
+				return filepath.SkipDir
 			}
-			visited++
-			if visited > MaxWalkFiles {
-				return fmt.Errorf("walk %s: more than %d files; name the pipeline files or directories to audit", root, MaxWalkFiles)
+			return fmt.Errorf("walk %s: %w", shown, err)
+		}
+		w.visited++
+		if w.visited > MaxWalkFiles {
+			return fmt.Errorf("walk %s: more than %d files; name the pipeline files or directories to audit", root, MaxWalkFiles)
+		}
+		if d.IsDir() {
+			if p != real && (d.Name() == ".git" || d.Name() == ".hg" || d.Name() == ".svn" || w.cfg.Ignored(shown)) {
+				return filepath.SkipDir
 			}
-			if d.IsDir() {
-				if p != root && (d.Name() == ".git" || d.Name() == ".hg" || d.Name() == ".svn" || cfg.Ignored(p)) {
-					return filepath.SkipDir
+			return nil
+		}
+		if w.cfg.Ignored(shown) {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			if !spec.IsSpecPath(p) {
+				if t, err := os.Stat(p); err == nil && t.IsDir() {
+					w.skipped = append(w.skipped, shown)
 				}
 				return nil
 			}
-			if !d.Type().IsRegular() || cfg.Ignored(p) {
-				return nil
-			}
-			if spec.IsSpecPath(p) {
-				found = append(found, p)
+			target, err := filepath.EvalSymlinks(p)
+			inside := err == nil && (target == real || strings.HasPrefix(target, real+string(filepath.Separator)))
+			if t, e := os.Stat(p); inside && e == nil && t.Mode().IsRegular() {
+				found = append(found, shown)
+			} else {
+				w.skipped = append(w.skipped, shown)
 			}
 			return nil
-		})
-		if err != nil {
-			return nil, err
 		}
-		sort.Strings(found)
-		for _, p := range found {
-			add(p)
+		if d.Type().IsRegular() && spec.IsSpecPath(p) {
+			found = append(found, shown)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return out, nil
+	sort.Strings(found)
+	for _, p := range found {
+		w.add(p)
+	}
+	return nil
 }
 
-// analyzeSpec parses one stage spec and runs the pipeline rules. A file that
-// cannot be parsed yields an error input and a pipeline/invalid-definition
-// finding, not an error: only a failing rule option is an error.
-func analyzeSpec(path string, opts pipeline.Options) ([]finding.Finding, report.Input, []byte, error) {
+func (w *walker) warnings() []string {
+	if len(w.skipped) == 0 {
+		return nil
+	}
+	sort.Strings(w.skipped)
+	shown := w.skipped
+	if len(shown) > 5 {
+		shown = shown[:5]
+	}
+	msg := fmt.Sprintf("not followed: %d symlink(s) to directories, or to spec files outside the audited tree: %s",
+		len(w.skipped), strings.Join(shown, ", "))
+	if len(w.skipped) > len(shown) {
+		msg += ", ..."
+	}
+	return []string{msg}
+}
+
+// analyzeSpec parses one stage spec and runs the pipeline rules. It
+// returns the file's suppressions, keeping only those that are real YAML
+// comments. A file that cannot be parsed yields an error input and a
+// pipeline/invalid-definition finding, and its suppressions are not used;
+// only a failing rule option is an error.
+func analyzeSpec(path string, opts pipeline.Options) ([]finding.Finding, report.Input, []config.Suppression, error) {
 	in := report.Input{Path: path, Format: spec.Format, Status: report.StatusAnalyzed}
-	g, src, err := spec.ParseFile(path)
-	if err != nil {
+	fail := func(err error) ([]finding.Finding, report.Input, []config.Suppression, error) {
 		in.Status = report.StatusError
 		in.Error = err.Error()
-		return []finding.Finding{invalidFinding(path, err)}, in, src, nil
+		return []finding.Finding{invalidFinding(path, err)}, in, nil, nil
+	}
+	if fi, err := os.Stat(path); err != nil {
+		return fail(fmt.Errorf("%s: %w", path, errors.Unwrap(err)))
+	} else if !fi.Mode().IsRegular() {
+		return fail(fmt.Errorf("%s: not a regular file (%s)", path, fi.Mode().Type()))
+	}
+	g, src, err := spec.ParseFile(path)
+	if err != nil {
+		return fail(err)
 	}
 	fs, err := pipeline.Analyze(g, opts)
 	if err != nil {
-		return nil, in, src, err
+		return nil, in, nil, err
 	}
-	return fs, in, src, nil
+	sups := config.FilterSuppressions(config.ParseSuppressions(path, src), g.Comments)
+	return fs, in, sups, nil
 }
 
 func invalidFinding(path string, err error) finding.Finding {

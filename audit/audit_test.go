@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mlgate/mlgate/audit"
 	"github.com/mlgate/mlgate/report"
@@ -154,6 +156,135 @@ func TestUnusedSuppressionReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(res.Report.Findings) != 1 || res.Report.Findings[0].RuleID != "config/unused-suppression" {
+		t.Errorf("findings %+v", res.Report.Findings)
+	}
+}
+
+func TestSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	outside := filepath.Join(dir, "outside")
+	write(t, filepath.Join(real, "mlgate-pipeline.yaml"), specFor("inside"))
+	write(t, filepath.Join(outside, "mlgate-pipeline.yaml"), specFor("outside"))
+	if err := os.Symlink(filepath.Join(outside, "mlgate-pipeline.yaml"), filepath.Join(real, "ext.mlgate-pipeline.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(real, "linked-dir")); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	// A symlink named as the root is followed; inside, links leaving the
+	// tree are not, and the warning says so.
+	res, err := audit.Run(audit.Options{Paths: []string{link}, NoConfig: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(inputs(res.Report), ","); got != filepath.ToSlash(filepath.Join(link, "mlgate-pipeline.yaml")) {
+		t.Errorf("inputs %s", got)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "2 symlink(s)") || !strings.Contains(res.Warnings[0], "ext.mlgate-pipeline.yaml") {
+		t.Errorf("warnings %v", res.Warnings)
+	}
+}
+
+func TestUnreadableDirectoryIsAnInputError(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every directory")
+	}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "ok", "mlgate-pipeline.yaml"), specFor("ok"))
+	locked := filepath.Join(dir, "locked")
+	write(t, filepath.Join(locked, "mlgate-pipeline.yaml"), specFor("hidden"))
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(locked, 0o755)
+	res, err := audit.Run(audit.Options{Paths: []string{dir}, NoConfig: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Report.Failed() || len(res.Report.Findings) != 2 {
+		t.Errorf("want the readable spec analyzed and the locked directory reported: %+v", res.Report)
+	}
+}
+
+func TestFIFOIsNotRead(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "mlgate-pipeline.yaml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	done := make(chan *audit.Result, 1)
+	go func() {
+		res, _ := audit.Run(audit.Options{Paths: []string{fifo}, NoConfig: true})
+		done <- res
+	}()
+	select {
+	case res := <-done:
+		if res == nil || !res.Report.Failed() || !strings.Contains(res.Report.Inputs[0].Error, "not a regular file") {
+			t.Errorf("FIFO: %+v", res)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("audit blocked reading a FIFO")
+	}
+}
+
+func TestFingerprintsIndependentOfPathSpelling(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, ".git", "HEAD"), "ref: refs/heads/main\n")
+	write(t, filepath.Join(dir, "ml", "mlgate-pipeline.yaml"), specFor("x"))
+	fps := func(path string) string {
+		res, err := audit.Run(audit.Options{Paths: []string{path}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range res.Report.Findings {
+			out = append(out, f.Fingerprint)
+		}
+		return strings.Join(out, ",")
+	}
+	a := fps(dir)
+	b := fps(filepath.Join(dir, "ml"))
+	c := fps(filepath.Join(dir, "ml", "mlgate-pipeline.yaml"))
+	if a == "" || a != b || b != c {
+		t.Errorf("fingerprints differ by how the path was given:\n%s\n%s\n%s", a, b, c)
+	}
+}
+
+func TestSuppressionInBlockScalarIsData(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "mlgate-pipeline.yaml"), `stages:
+  - name: train
+    description: |
+      notes for reviewers
+      # mlgate: ignore[pipeline/secrets-in-untrusted-stage] this is text, not a comment
+    secrets_available: [HF_TOKEN]
+    runs_untrusted_code: true
+    has_network_access: false
+    has_gpu_access: false
+    isolation_level: vm
+`)
+	res, err := audit.Run(audit.Options{Paths: []string{dir}, NoConfig: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.Suppressed != 0 || len(res.Report.Findings) != 1 || res.Report.Findings[0].RuleID != "pipeline/secrets-in-untrusted-stage" {
+		t.Errorf("text inside a block scalar suppressed a finding: %+v", res.Report)
+	}
+}
+
+func TestBrokenFileSuppressionsAreNotReported(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "mlgate-pipeline.yaml"), "# mlgate: ignore[pipeline/shared-gpu-access] reason\nstages: [\n")
+	res, err := audit.Run(audit.Options{Paths: []string{dir}, NoConfig: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Report.Findings) != 1 || res.Report.Findings[0].RuleID != "pipeline/invalid-definition" {
 		t.Errorf("findings %+v", res.Report.Findings)
 	}
 }

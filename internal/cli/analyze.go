@@ -73,6 +73,9 @@ func (f *analysisFlags) run(cmd *cobra.Command, paths []string, requireInputs bo
 		}
 		return &exitError{code: report.ExitError, err: fmt.Errorf("analysis failed: %w", err)}
 	}
+	for _, warning := range res.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "mlgate: warning: %s\n", warning)
+	}
 	if len(res.Report.Inputs) == 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "mlgate: warning: %s: %v\n", strings.Join(paths, ", "), audit.ErrNoInputs)
 	}

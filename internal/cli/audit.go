@@ -5,16 +5,19 @@ import "github.com/spf13/cobra"
 func newAuditCommand() *cobra.Command {
 	var f analysisFlags
 	cmd := &cobra.Command{
-		Use:   "audit [DIR]",
+		Use:   "audit [PATH]",
 		Short: "Run every static analyzer that applies to a checkout",
-		Long: `Walk DIR (default: the current directory) and run every static analyzer
-that applies to the files found. Today that is the pipeline analyzer on
+		Long: `Walk PATH (default: the current directory) and run every static analyzer
+that applies to the files found. A PATH that is a file is analyzed as a
+stage spec whatever its name. Today that is the pipeline analyzer on
 mlgate stage specs (mlgate-pipeline.yaml, *.mlgate-pipeline.yaml); the
 GitHub Actions, GitLab CI, Kubeflow and Argo adapters, model scanning,
 secret and dependency checks join it as they land.
 
-.git directories, symlinks and paths matched by 'ignore' globs in
-.mlgate.yaml are skipped. The configuration is found by walking up from DIR.`,
+.git directories and paths matched by 'ignore' globs in .mlgate.yaml are
+skipped. Symlinked spec files are analyzed when they point inside PATH;
+other symlinks are not followed, and a warning lists them. The configuration
+is found by walking up from PATH to the repository root.`,
 		Example: `  mlgate audit examples/seed-pipeline
   mlgate audit . --format json --output mlgate.json
   mlgate audit . --baseline mlgate.json --fail-on medium`,
