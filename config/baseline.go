@@ -22,20 +22,29 @@ const BaselineSchemaVersion = "1"
 //
 // and returns the set of its findings' fingerprints. Other fields are
 // ignored; a missing or null "findings" is an empty list. Every error starts
-// with "path: ": the file cannot be read, is larger than MaxBaselineSize, is
-// not a single JSON object, has a schema_version other than the string "1"
+// with "path: ": the file cannot be read, is not a regular file (symbolic
+// links are followed; a directory, named pipe or device is rejected before it
+// is opened), is larger than MaxBaselineSize, is not a single JSON object, has a schema_version other than the string "1"
 // (or none), or holds a finding without a non-empty string fingerprint.
 func LoadBaseline(path string) (map[string]bool, error) {
+	fi, err := checkRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > MaxBaselineSize {
+		return nil, fmt.Errorf("%s: baseline is larger than %d bytes", path, MaxBaselineSize)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer f.Close()
+	// The path may have been replaced between the two calls.
 	if fi, err := f.Stat(); err == nil {
-		if fi.IsDir() {
-			return nil, fmt.Errorf("%s: is a directory", path)
+		if err := notRegular(path, fi); err != nil {
+			return nil, err
 		}
-		if fi.Mode().IsRegular() && fi.Size() > MaxBaselineSize {
+		if fi.Size() > MaxBaselineSize {
 			return nil, fmt.Errorf("%s: baseline is larger than %d bytes", path, MaxBaselineSize)
 		}
 	}

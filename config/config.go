@@ -6,8 +6,10 @@
 // # The configuration file
 //
 // mlgate looks for a file named .mlgate.yaml (or .mlgate.yml) in the
-// directory of the scanned path and in each of its parents, up to the
-// filesystem root; see [Find]. The file is a single YAML mapping:
+// directory of the scanned path and in each of its parents, up to and
+// including the root of the repository that holds it (the nearest directory
+// with a .git entry), or up to the filesystem root when there is no
+// repository; see [Find]. The file is a single YAML mapping:
 //
 //	# Default for --fail-on: exit non-zero when a finding of this
 //	# severity or worse remains (critical, high, medium, low, info).
@@ -143,11 +145,22 @@ func Default() *Config {
 
 // Find looks for a configuration file for start, which is a file or a
 // directory. Starting at start (or, for a file, the directory holding it),
-// made absolute, it checks each directory up to the filesystem root for
-// FileName and then AltFileName and returns the path of the first one found,
-// or "" if there is none. It is an error for start not to exist, for a
-// directory to hold both names, for a configuration path to be something
-// other than a regular file, or for a directory to be unreadable.
+// made absolute, it checks each directory on the way up for FileName and then
+// AltFileName and returns the path of the first one found, or "" if there is
+// none.
+//
+// The walk stops at the repository root: the first directory on the way up
+// that contains an entry named ".git" (a directory, or a file as in
+// worktrees and submodules) is still checked, but none of its parents is. A
+// configuration file above the repository, for example in a world-writable
+// /tmp above a CI checkout in /tmp/ci/repo, therefore cannot disable rules or
+// change fail_on for it. When no directory on the way up has a .git entry
+// (a checkout without VCS metadata), the walk goes on to the filesystem root.
+// See also [RepoRoot].
+//
+// It is an error for start not to exist, for a directory to hold both names,
+// for a configuration path to be something other than a regular file, or for
+// a directory to be unreadable.
 func Find(start string) (string, error) {
 	abs, err := filepath.Abs(start)
 	if err != nil {
@@ -182,6 +195,13 @@ func Find(start string) (string, error) {
 		if found != "" {
 			return found, nil
 		}
+		isRoot, err := hasGit(dir)
+		if err != nil {
+			return "", fmt.Errorf("config: find: %w", err)
+		}
+		if isRoot {
+			return "", nil
+		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
 			return "", nil
@@ -190,16 +210,104 @@ func Find(start string) (string, error) {
 	}
 }
 
-// Load reads and parses the configuration file at path. Errors reading the
-// file start with "path: "; errors in its content with "path:line:col: ".
+// RepoRoot returns the absolute path of the repository root for start, a
+// file or a directory: the nearest directory at or above start (for a file,
+// at or above the directory holding it) that contains an entry named ".git",
+// whether a directory or a file (as in worktrees and submodules). It returns
+// "" when there is none or start cannot be made absolute. The path is
+// cleaned but symbolic links are not resolved. A directory whose .git entry
+// cannot be checked (for example for lack of permission) is treated as
+// having none.
+func RepoRoot(start string) string {
+	abs, err := filepath.Abs(start)
+	if err != nil {
+		return ""
+	}
+	dir := abs
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		dir = filepath.Dir(abs)
+	}
+	for {
+		if ok, _ := hasGit(dir); ok {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// hasGit reports whether the directory dir contains an entry named ".git" of
+// any type. The entry itself is not followed if it is a symbolic link.
+func hasGit(dir string) (bool, error) {
+	_, err := os.Lstat(filepath.Join(dir, ".git"))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, err
+}
+
+// checkRegular returns an error starting with "path: " unless path (with
+// symbolic links followed) is a regular file. It is called before a file is
+// opened, because opening a named pipe for reading blocks until a writer
+// appears and reading a device may never end.
+func checkRegular(path string) (fs.FileInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := notRegular(path, fi); err != nil {
+		return nil, err
+	}
+	return fi, nil
+}
+
+// notRegular returns an error naming path and the kind of file it is unless
+// fi describes a regular file.
+func notRegular(path string, fi fs.FileInfo) error {
+	m := fi.Mode()
+	var kind string
+	switch {
+	case m.IsRegular():
+		return nil
+	case m.IsDir():
+		return fmt.Errorf("%s: is a directory, not a regular file", path)
+	case m&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		kind = "a socket"
+	case m&fs.ModeDevice != 0:
+		kind = "a device"
+	default:
+		kind = "a special file (" + m.Type().String() + ")"
+	}
+	return fmt.Errorf("%s: is %s, not a regular file", path, kind)
+}
+
+// Load reads and parses the configuration file at path. path must be a
+// regular file (symbolic links are followed); a directory, named pipe,
+// device or other special file is rejected before it is opened. Errors
+// reading the file start with "path: "; errors in its content with
+// "path:line:col: ".
 func Load(path string) (*Config, error) {
+	if _, err := checkRegular(path); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory", path)
+	// The path may have been replaced between the two calls.
+	if fi, err := f.Stat(); err == nil {
+		if err := notRegular(path, fi); err != nil {
+			return nil, err
+		}
 	}
 	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {

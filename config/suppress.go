@@ -139,6 +139,43 @@ func ParseSuppressions(file string, src []byte) []Suppression {
 	return out
 }
 
+// FilterSuppressions keeps the suppressions that a YAML parser confirms are
+// comments. ParseSuppressions scans lines without parsing YAML, so it also
+// returns "# mlgate: ignore[...]" text that is data rather than a comment:
+// a line of a block scalar ("description: |" followed by indented lines) or
+// of a quoted string that spans several lines. Such text must not suppress
+// anything.
+//
+// comments lists the comment lines of the file as the YAML parser reported
+// them, one line per entry, each starting with "#" (a parser's multi-line
+// comment must be split into lines). Surrounding whitespace in an entry is
+// ignored, and entries that do not start with "#" are ignored. A suppression
+// is kept when its Text equals an entry; comments is a multiset, so each entry
+// vouches for at most one suppression, and suppressions are matched in order,
+// so when several have the same Text the first ones are kept. A suppression
+// with an empty Text is dropped.
+//
+// The result is a new slice in the order of sups; the input slices are not
+// modified.
+func FilterSuppressions(sups []Suppression, comments []string) []Suppression {
+	avail := make(map[string]int, len(comments))
+	for _, c := range comments {
+		c = strings.TrimSpace(c)
+		if strings.HasPrefix(c, "#") {
+			avail[c]++
+		}
+	}
+	out := make([]Suppression, 0, len(sups))
+	for _, s := range sups {
+		if s.Text == "" || avail[s.Text] == 0 {
+			continue
+		}
+		avail[s.Text]--
+		out = append(out, s)
+	}
+	return out
+}
+
 // isBlank reports whether c is a space or a tab.
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
