@@ -87,6 +87,13 @@ func Run(opts Options) (*Result, error) {
 			return nil, &UsageError{err}
 		}
 	}
+	if err := pipeline.CheckOptions(pipeline.Options{RuleOptions: cfg.RuleOptions}); err != nil {
+		where := "rule options"
+		if cfg.Path != "" {
+			where = cfg.Path + ": rules.options"
+		}
+		return nil, &UsageError{fmt.Errorf("%s: %w", where, err)}
+	}
 	w := &walker{cfg: cfg}
 	for _, root := range opts.Paths {
 		if err := w.walk(root); err != nil {

@@ -114,6 +114,18 @@ func Analyze(g *Graph, opts Options) ([]finding.Finding, error) {
 	return out, nil
 }
 
+// CheckOptions runs every enabled rule once over an empty graph, so an
+// option of the wrong type is reported when the configuration is loaded,
+// not only when a pipeline happens to exercise the rule.
+func CheckOptions(opts Options) error {
+	g := &Graph{}
+	if err := g.Build(); err != nil {
+		return err
+	}
+	_, err := Analyze(g, opts)
+	return err
+}
+
 // optionError is panicked by rules on a bad option and recovered by runCheck,
 // so rule bodies stay linear.
 type optionError struct{ err error }

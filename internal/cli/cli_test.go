@@ -342,3 +342,13 @@ func TestNothingToAnalyze(t *testing.T) {
 		t.Errorf("pipeline of nothing: exit %d err %q", code, errs)
 	}
 }
+
+func TestBadRuleOptionTypeIsAConfigError(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".mlgate.yaml"), "rules:\n  options:\n    pipeline/signing-stage-exposed:\n      allowed_hosts: rekor.sigstore.dev\n")
+	writeFile(t, filepath.Join(dir, "README.md"), "no pipelines here")
+	code, _, errs := run(t, "audit", dir)
+	if code != 2 || !strings.Contains(errs, ".mlgate.yaml: rules.options") || !strings.Contains(errs, "allowed_hosts must be a list of strings") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
