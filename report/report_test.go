@@ -3,10 +3,14 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -77,6 +81,137 @@ func TestText(t *testing.T) {
 	_ = report.WriteText(&b, sample(), report.Options{Color: true})
 	if !strings.Contains(b.String(), "\x1b[1;31mhigh") {
 		t.Error("colour requested but not used")
+	}
+}
+
+// renderLine renders one finding at column col of a one-line file and returns
+// the shown source line and the caret line, each without the "      N | "
+// gutter.
+func renderLine(t *testing.T, line string, col int) (shown, caret string) {
+	t.Helper()
+	f := testRule.New(finding.Location{File: "x.yaml", Line: 1, Column: col}, "Message.", "")
+	var b bytes.Buffer
+	err := report.WriteText(&b, &report.Report{Findings: []finding.Finding{f}}, report.Options{
+		Source: func(string) []string { return []string{line} },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	i := strings.Index(out, "      1 | ")
+	if i < 0 {
+		t.Fatalf("no source line in:\n%s", out)
+	}
+	rest := strings.SplitN(out[i:], "\n", 3)
+	if len(rest) < 3 || !strings.HasPrefix(rest[1], "        | ") {
+		t.Fatalf("no caret line in:\n%s", out)
+	}
+	return strings.TrimPrefix(rest[0], "      1 | "), strings.TrimPrefix(rest[1], "        | ")
+}
+
+// checkCaret checks that the shown line is want and that the caret sits
+// under the first character of the first occurrence of under in it.
+func checkCaret(t *testing.T, line string, col int, want, under string) {
+	t.Helper()
+	shown, caret := renderLine(t, line, col)
+	if shown != want {
+		t.Errorf("line %q column %d shown as %q, want %q", line, col, shown, want)
+	}
+	i := strings.Index(shown, under)
+	if i < 0 {
+		t.Fatalf("%q not in %q", under, shown)
+	}
+	if wantCaret := strings.Repeat(" ", utf8.RuneCountInString(shown[:i])) + "^"; caret != wantCaret {
+		t.Errorf("line %q column %d: caret line %q, want %q (under %q)", line, col, caret, wantCaret, under)
+	}
+}
+
+func TestTextColumnIsCharacters(t *testing.T) {
+	// go.yaml.in/yaml/v3 counts columns in characters: "model" is at 29.
+	line := "    secrets_available: [éé, model]"
+	col := utf8.RuneCountInString(line[:strings.Index(line, "model")]) + 1
+	if col != 29 {
+		t.Fatalf("column %d", col)
+	}
+	checkCaret(t, line, col, line, "model")
+	shown, _ := renderLine(t, line, col)
+	if !strings.Contains(shown, "éé, model]") || strings.Contains(shown, `\x`) {
+		t.Errorf("non-ASCII text mangled: %q", shown)
+	}
+	// Wider characters too, and a caret on a non-ASCII character.
+	checkCaret(t, "k: 世界 \U0001F600 v", 9, "k: 世界 \U0001F600 v", "v")
+	checkCaret(t, "k: 世界", 5, "k: 世界", "界")
+}
+
+func TestTextCaretAlignment(t *testing.T) {
+	// Tabs before the column are shown as 4 spaces.
+	checkCaret(t, "\t\tkey: [a, target]", 12, "        key: [a, target]", "target")
+	checkCaret(t, "a\tb", 3, "a    b", "b")
+	// Escaped control and bidi characters before the column take their
+	// escaped width.
+	checkCaret(t, "k: [\x1b[31m, target]", 12, `k: [\x1b[31m, target]`, "target")
+	checkCaret(t, "k: \u202eevil, target", 11, `k: \u202eevil, target`, "target")
+	checkCaret(t, "\tk: \x07é\u009b Z", 9, `    k: \x07é\x9b Z`, "Z")
+	// Each invalid UTF-8 byte is one column.
+	checkCaret(t, "a\xff\xfeb: x", 4, `a\xff\xfeb: x`, "b")
+	checkCaret(t, "\xc3(z", 3, `\xc3(z`, "z")
+	// A column past the end puts the caret just after the last character,
+	// and a trailing carriage return is not shown.
+	shown, caret := renderLine(t, "k: é\t\x1b\r", 40)
+	if want := `k: é    \x1b`; shown != want {
+		t.Errorf("shown %q, want %q", shown, want)
+	}
+	if want := strings.Repeat(" ", 12) + "^"; caret != want {
+		t.Errorf("caret %q, want %q", caret, want)
+	}
+}
+
+func TestTextLongLineWindow(t *testing.T) {
+	// A long line is cut to a window around the column, counted in
+	// characters, with "…" where it was cut.
+	line := strings.Repeat("é", 300) + "TARGET" + strings.Repeat("ü", 300)
+	checkCaret(t, line, 301, "…"+strings.Repeat("é", 20)+"TARGET"+strings.Repeat("ü", 134)+"…", "TARGET")
+	checkCaret(t, line, 10, strings.Repeat("é", 160)+"…", strings.Repeat("é", 151)+"…")
+	line = strings.Repeat("\t", 100) + "x\x1by"
+	checkCaret(t, line, 102, "…"+strings.Repeat(" ", 19)+`x\x1by`, `\x1b`)
+}
+
+// TestTextLongLineScales renders 1,000 findings on a ~90 KB line and 10,000
+// on a ~900 KB line. Linear cost makes the second about 10 times slower; a
+// cost per finding that grows with the line makes it about 100 times slower.
+// Minimums of a few runs keep scheduling noise out.
+func TestTextLongLineScales(t *testing.T) {
+	render := func(n int) time.Duration {
+		var sb strings.Builder
+		sb.WriteString("secrets: [")
+		fs := make([]finding.Finding, 0, n)
+		for i := 0; i < n; i++ {
+			fs = append(fs, testRule.New(finding.Location{File: "big.yaml", Line: 1, Column: sb.Len() + 1}, "Item.", ""))
+			sb.WriteString("secret_name_" + strings.Repeat("x", 70) + "_000001, ")
+		}
+		line := sb.String() + "]"
+		r := &report.Report{Findings: fs}
+		opts := report.Options{Source: func(string) []string { return []string{line} }}
+		runtime.GC()
+		start := time.Now()
+		if err := report.WriteText(io.Discard, r, opts); err != nil {
+			t.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	small := render(1000)
+	for range 4 {
+		small = min(small, render(1000))
+	}
+	// Retry the big case while the ratio is suspicious but not clearly
+	// quadratic, which would take long to confirm.
+	big := render(10000)
+	for i := 0; i < 4 && (i < 2 || big > 40*small) && big < 80*small; i++ {
+		big = min(big, render(10000))
+	}
+	t.Logf("1,000 findings on a ~90 KB line: %v; 10,000 on a ~900 KB line: %v (%.1f×)", small, big, float64(big)/float64(small))
+	if big > 40*small {
+		t.Errorf("10× the findings on a 10× longer line took %.1f× as long, want about 10×", float64(big)/float64(small))
 	}
 }
 

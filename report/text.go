@@ -36,7 +36,15 @@ const maxShownLine = 160
 // the analyzed input is escaped, so a hostile file cannot inject terminal
 // control sequences.
 func WriteText(w io.Writer, r *Report, opts Options) error {
+	_, err := writeText(w, r, opts)
+	return err
+}
+
+// writeText is WriteText; it also returns how many bytes of source lines it
+// decoded, which tests use to check that the cost stays linear.
+func writeText(w io.Writer, r *Report, opts Options) (int, error) {
 	bw := bufio.NewWriter(w)
+	var cur lineCursor
 	c := func(code, s string) string {
 		if !opts.Color {
 			return s
@@ -75,7 +83,7 @@ func WriteText(w io.Writer, r *Report, opts Options) error {
 		if opts.Source != nil && f.Location.Line > 0 {
 			lines := opts.Source(f.Location.File)
 			if f.Location.Line <= len(lines) {
-				writeSourceLine(bw, lines[f.Location.Line-1], f.Location.Line, f.Location.Column, c)
+				writeSourceLine(bw, &cur, f.Location.File, lines[f.Location.Line-1], f.Location.Line, f.Location.Column, c)
 			}
 		}
 		if f.Evidence != "" {
@@ -107,7 +115,7 @@ func WriteText(w io.Writer, r *Report, opts Options) error {
 		fmt.Fprintln(bw)
 	}
 	fmt.Fprintln(bw, Summary(r))
-	return bw.Flush()
+	return cur.work, bw.Flush()
 }
 
 // Summary is the one-line tally that ends text output.
@@ -139,33 +147,143 @@ func Summary(r *Report) string {
 	return s + " (" + strings.Join(extra, ", ") + ")"
 }
 
-func writeSourceLine(w io.Writer, line string, n, col int, c func(string, string) string) {
-	line = strings.TrimRight(line, "\r")
-	// Expand tabs so the caret lines up, then cut long lines around the column.
-	prefix, rest := line, ""
-	if col > 0 && col-1 <= len(line) {
-		prefix, rest = line[:col-1], line[col-1:]
+// Window geometry for long source lines: at most maxShownLine characters are
+// shown, and when the caret would fall past maxShownLine-windowLead the
+// window starts windowLead characters before it.
+const windowLead = 20
+
+// lineCursor remembers where the previous finding's column was on its source
+// line. Findings are printed sorted by file, line and column, so several
+// findings on one long line come at increasing columns: advancing the cursor
+// from the previous column costs only the distance between the two, where
+// scanning from the start of the line each time would be quadratic.
+type lineCursor struct {
+	file string
+	line int
+	text string
+	// col is the 1-based rune column reached, off its byte offset in text and
+	// width the display width of text[:off] (tabs as 4 spaces, escaped
+	// characters at their escaped length).
+	col, off, width int
+	// work counts the source bytes decoded so far; tests use it to check
+	// that the cost per finding does not grow with the length of the line.
+	work int
+}
+
+// seek moves the cursor to rune column col (1-based) of text, or to the end
+// of text if it is shorter. It restarts from the beginning of the line only
+// when the file, line or text changes or the column goes backwards.
+func (c *lineCursor) seek(file string, n int, text string, col int) {
+	// Comparing text is cheap for the same string: equal lengths and equal
+	// data pointers short-circuit the comparison.
+	if c.file != file || c.line != n || col < c.col || c.text != text {
+		*c = lineCursor{file: file, line: n, text: text, col: 1, work: c.work}
 	}
-	prefix = strings.ReplaceAll(prefix, "\t", "    ")
-	rest = strings.ReplaceAll(rest, "\t", "    ")
-	shownPrefix := Sanitize(prefix)
-	shown := shownPrefix + Sanitize(rest)
-	caret := utf8.RuneCountInString(shownPrefix)
-	if utf8.RuneCountInString(shown) > maxShownLine {
-		runes := []rune(shown)
-		start := 0
-		if caret > maxShownLine-20 {
-			start = caret - 20
+	i, width := c.off, c.width
+	for c.col < col && i < len(text) {
+		_, size, w := displayToken(text[i:])
+		i += size
+		width += w
+		c.col++
+	}
+	c.work += i - c.off
+	c.off, c.width = i, width
+}
+
+// displayToken returns how the first character of s is shown (a tab as four
+// spaces, anything else as Sanitize escapes it), its length in bytes and its
+// display width in characters. An invalid UTF-8 byte is one character, shown
+// as \xNN.
+func displayToken(s string) (shown string, size, width int) {
+	switch b := s[0]; {
+	case b >= 0x20 && b < 0x7f:
+		return s[:1], 1, 1
+	case b == '\t':
+		return "    ", 1, 4
+	}
+	_, size = utf8.DecodeRuneInString(s)
+	shown = Sanitize(s[:size])
+	return shown, size, utf8.RuneCountInString(shown)
+}
+
+// displayRunes appends the display form of s to dst until at least limit
+// characters have been added or s ends, and reports how many bytes of s it
+// consumed.
+func displayRunes(dst []rune, s string, limit int) ([]rune, int) {
+	i, n := 0, 0
+	for i < len(s) && n < limit {
+		shown, size, w := displayToken(s[i:])
+		for _, r := range shown {
+			dst = append(dst, r)
 		}
-		end := min(start+maxShownLine, len(runes))
-		shown = string(runes[start:end])
-		if start > 0 {
-			shown = "…" + shown
-			caret = caret - start + 1
+		i += size
+		n += w
+	}
+	return dst, i
+}
+
+// tailRunes returns the last (at most) k display characters of s, decoding s
+// backwards from its end, and the number of bytes it decoded.
+func tailRunes(s string, k int) ([]rune, int) {
+	var rev [][]rune
+	i, n := len(s), 0
+	for i > 0 && n < k {
+		size := 1
+		if s[i-1] >= utf8.RuneSelf {
+			// Decoding backwards splits the text into the same characters
+			// as decoding forwards: an invalid byte is one character.
+			_, size = utf8.DecodeLastRuneInString(s[:i])
 		}
-		if end < len(runes) {
+		shown, _, w := displayToken(s[i-size : i])
+		rev = append(rev, []rune(shown))
+		i -= size
+		n += w
+	}
+	out := make([]rune, 0, n)
+	for j := len(rev) - 1; j >= 0; j-- {
+		out = append(out, rev[j]...)
+	}
+	return out[max(0, len(out)-k):], len(s) - i
+}
+
+// writeSourceLine prints line n of file with a caret under column col (in
+// characters, 1-based, as YAML parsers count them; 0 means no caret). Tabs
+// are expanded so the caret lines up, control characters are escaped, and a
+// line longer than maxShownLine characters is cut to a window around the
+// column, marked with "…" where it was cut. Only that window is decoded and
+// escaped, and the cursor carries the position of the column over from the
+// previous finding on the same line, so the cost does not depend on the
+// length of the line.
+func writeSourceLine(w io.Writer, cur *lineCursor, file, line string, n, col int, c func(string, string) string) {
+	line = strings.TrimRight(line, "\r")
+	cur.seek(file, n, line, max(col, 1))
+	off, caret := cur.off, cur.width
+	// The characters after the column: enough to fill any window and to
+	// tell whether the line goes on past it.
+	need := max(maxShownLine-caret, maxShownLine-windowLead) + 1
+	after, used := displayRunes(nil, line[off:], need)
+	cur.work += used
+	var shown string
+	switch {
+	case caret+len(after) <= maxShownLine:
+		// The whole line fits (so the prefix is short).
+		before, used := displayRunes(nil, line[:off], caret)
+		cur.work += used
+		shown = string(before) + string(after)
+	case caret <= maxShownLine-windowLead:
+		// Cut at the end only.
+		before, used := displayRunes(nil, line[:off], caret)
+		cur.work += used
+		shown = string(before) + string(after[:maxShownLine-caret]) + "…"
+	default:
+		// Start windowLead characters before the caret.
+		before, used := tailRunes(line[:off], windowLead)
+		cur.work += used
+		shown = "…" + string(before) + string(after[:min(len(after), maxShownLine-windowLead)])
+		if len(after) > maxShownLine-windowLead {
 			shown += "…"
 		}
+		caret = windowLead + 1
 	}
 	num := strconv.Itoa(n)
 	fmt.Fprintf(w, "      %s %s %s\n", c(ansiDim, num), c(ansiDim, "|"), shown)
