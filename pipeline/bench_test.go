@@ -115,6 +115,18 @@ func TestAnalysisScalesLinearly(t *testing.T) {
 				}
 				return min
 			}
+			allocated := func(src []byte) uint64 {
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				analyzeOnce(t, src)
+				runtime.ReadMemStats(&after)
+				return after.TotalAlloc - before.TotalAlloc
+			}
+			ms, ml := allocated(small), allocated(large)
+			t.Logf("allocated %d MB at %d stages, %d MB at %d: ratio %.1f", ms>>20, sh.n, ml>>20, 10*sh.n, float64(ml)/float64(ms))
+			if float64(ml) > 30*float64(ms) {
+				t.Errorf("allocation grew %.1fx for 10x stages: super-linear", float64(ml)/float64(ms))
+			}
 			ts, tl := best(small), best(large)
 			ratio := float64(tl) / float64(ts)
 			t.Logf("%d stages: %v, %d stages: %v, ratio %.1f (linear = 10)", sh.n, ts, 10*sh.n, tl, ratio)

@@ -255,7 +255,7 @@ type Graph struct {
 	parents   [][]int           // stage -> distinct producer stages of its inputs
 	children  [][]int           // stage -> distinct consumer stages of its outputs
 	tainted   map[string]*taint // artifact -> why it is untrusted
-	checked   map[string][]bool // artifact -> stages downstream of a gate on it (lazy)
+	checked   map[string]map[int]bool // artifact -> stages downstream of a gate on it (lazy)
 	signed    map[string]bool   // artifact -> derived from a signing stage's output
 	built     bool
 }
@@ -342,9 +342,8 @@ func (g *Graph) Build() error {
 		}
 		return &CycleError{Stages: names}
 	}
-	g.computeTaint()
+	g.computeTaint() // also initialises the gate-coverage cache
 	g.computeSigned()
-	g.checked = make(map[string][]bool)
 	g.built = true
 	return nil
 }
@@ -421,6 +420,7 @@ func (g *Graph) Taint(a string) (string, bool) {
 // gates are clean.
 func (g *Graph) computeTaint() {
 	g.tainted = make(map[string]*taint)
+	g.checked = make(map[string]map[int]bool)
 	for _, s := range g.Stages {
 		for _, in := range s.Inputs {
 			if in.Trust == TrustUntrusted {
@@ -428,7 +428,6 @@ func (g *Graph) computeTaint() {
 			}
 		}
 	}
-	g.checked = make(map[string][]bool)
 	for _, i := range g.order {
 		s := g.Stages[i]
 		if s.IsGate() {
@@ -476,12 +475,12 @@ func (g *Graph) UncheckedTaintedInputs(s *Stage) []Input {
 	return out
 }
 
-// gateCoverage returns, for artifact a, which stages are strict descendants
-// of a gate that consumes a (nil when no gate consumes it). It is computed
-// once per artifact, by one traversal from all of a's gates together, and
-// only for tainted artifacts that have a gate: the cost is the size of the
-// region downstream of those gates.
-func (g *Graph) gateCoverage(a string) []bool {
+// gateCoverage returns, for artifact a, the set of stages that are strict
+// descendants of a gate consuming a (nil when no gate consumes it). It is
+// computed once per artifact, by one traversal from all of a's gates
+// together, and only for tainted artifacts that have a gate; its size is
+// that of the region downstream of those gates, not of the whole graph.
+func (g *Graph) gateCoverage(a string) map[int]bool {
 	gates := g.gates[a]
 	if len(gates) == 0 {
 		return nil
@@ -489,7 +488,7 @@ func (g *Graph) gateCoverage(a string) []bool {
 	if cov, ok := g.checked[a]; ok {
 		return cov
 	}
-	cov := make([]bool, len(g.Stages))
+	cov := map[int]bool{}
 	var stack []int
 	for _, gi := range gates {
 		stack = append(stack, g.children[gi]...)
