@@ -2,6 +2,7 @@
 // for benchmarks:
 //
 //	go run ./bench/genspec -stages 100000 > /tmp/p100k.mlgate-pipeline.yaml
+//	go run ./bench/genspec -shape chain -stages 100000 > /tmp/chain.mlgate-pipeline.yaml
 package main
 
 import (
@@ -15,9 +16,19 @@ import (
 
 func main() {
 	n := flag.Int("stages", 10000, "number of stages (rounded up to whole sub-pipelines of 8)")
+	shape := flag.String("shape", "pipelines", "pipelines (independent ML sub-pipelines) or chain (one long adversarial chain)")
 	flag.Parse()
+	write := gen.Spec
+	switch *shape {
+	case "pipelines":
+	case "chain":
+		write = gen.Chain
+	default:
+		fmt.Fprintf(os.Stderr, "genspec: unknown -shape %q\n", *shape)
+		os.Exit(2)
+	}
 	w := bufio.NewWriter(os.Stdout)
-	if err := gen.Spec(w, *n); err != nil {
+	if err := write(w, *n); err != nil {
 		fmt.Fprintln(os.Stderr, "genspec:", err)
 		os.Exit(1)
 	}
