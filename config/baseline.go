@@ -3,8 +3,6 @@ package config
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/mlgate/mlgate/finding"
 )
@@ -27,30 +25,9 @@ const BaselineSchemaVersion = "1"
 // is opened), is larger than MaxBaselineSize, is not a single JSON object, has a schema_version other than the string "1"
 // (or none), or holds a finding without a non-empty string fingerprint.
 func LoadBaseline(path string) (map[string]bool, error) {
-	fi, err := checkRegular(path)
+	data, err := readRegular(path, "baseline", MaxBaselineSize+1, MaxBaselineSize)
 	if err != nil {
 		return nil, err
-	}
-	if fi.Size() > MaxBaselineSize {
-		return nil, fmt.Errorf("%s: baseline is larger than %d bytes", path, MaxBaselineSize)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	defer f.Close()
-	// The path may have been replaced between the two calls.
-	if fi, err := f.Stat(); err == nil {
-		if err := notRegular(path, fi); err != nil {
-			return nil, err
-		}
-		if fi.Size() > MaxBaselineSize {
-			return nil, fmt.Errorf("%s: baseline is larger than %d bytes", path, MaxBaselineSize)
-		}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxBaselineSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(data) > MaxBaselineSize {
 		return nil, fmt.Errorf("%s: baseline is larger than %d bytes", path, MaxBaselineSize)

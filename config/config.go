@@ -295,7 +295,29 @@ func notRegular(path string, fi fs.FileInfo) error {
 // reading the file start with "path: "; errors in its content with
 // "path:line:col: ".
 func Load(path string) (*Config, error) {
-	if _, err := checkRegular(path); err != nil {
+	src, err := readRegular(path, "configuration", MaxFileSize+1, -1)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src)
+}
+
+// readRegular reads at most limit bytes of the regular file at path. It
+// rejects special files before opening them (a FIFO would block), checks
+// again on the open file (the path may have been replaced in between), and,
+// when maxSize >= 0, rejects files larger than maxSize by their size.
+func readRegular(path, what string, limit, maxSize int64) ([]byte, error) {
+	fi, err := checkRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	tooBig := func(size int64) error {
+		if maxSize >= 0 && size > maxSize {
+			return fmt.Errorf("%s: %s is larger than %d bytes", path, what, maxSize)
+		}
+		return nil
+	}
+	if err := tooBig(fi.Size()); err != nil {
 		return nil, err
 	}
 	f, err := os.Open(path)
@@ -303,17 +325,19 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	defer f.Close()
-	// The path may have been replaced between the two calls.
 	if fi, err := f.Stat(); err == nil {
 		if err := notRegular(path, fi); err != nil {
 			return nil, err
 		}
+		if err := tooBig(fi.Size()); err != nil {
+			return nil, err
+		}
 	}
-	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	src, err := io.ReadAll(io.LimitReader(f, limit))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return Parse(path, src)
+	return src, nil
 }
 
 // Parse parses src, the content of the configuration file at path, and

@@ -247,16 +247,16 @@ type Graph struct {
 	// they are real comments, not text inside a string or block scalar.
 	Comments []string
 
-	producers map[string][]int  // artifact -> producing stage indices
-	consumers map[string][]int  // artifact -> consuming stage indices
-	gates     map[string][]int  // artifact -> gate stages consuming it
-	order     []int             // topological order of stage indices
-	rank      []int             // stage index -> position in order
-	parents   [][]int           // stage -> distinct producer stages of its inputs
-	children  [][]int           // stage -> distinct consumer stages of its outputs
-	tainted   map[string]*taint // artifact -> why it is untrusted
+	producers map[string][]int        // artifact -> producing stage indices
+	consumers map[string][]int        // artifact -> consuming stage indices
+	gates     map[string][]int        // artifact -> gate stages consuming it
+	order     []int                   // topological order of stage indices
+	rank      []int                   // stage index -> position in order
+	parents   [][]int                 // stage -> distinct producer stages of its inputs
+	children  [][]int                 // stage -> distinct consumer stages of its outputs
+	tainted   map[string]*taint       // artifact -> why it is untrusted
 	checked   map[string]map[int]bool // artifact -> stages downstream of a gate on it (lazy)
-	signed    map[string]bool   // artifact -> derived from a signing stage's output
+	signed    map[string]bool         // artifact -> derived from a signing stage's output
 	built     bool
 }
 

@@ -6,9 +6,9 @@
 package gen
 
 import (
+	"bufio"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // groupSize is the number of stages in one generated sub-pipeline.
@@ -17,23 +17,16 @@ const groupSize = 8
 // Spec writes a stage spec with at least n stages (rounded up to a whole
 // number of sub-pipelines) to w.
 func Spec(w io.Writer, n int) error {
-	var b strings.Builder
+	b := bufio.NewWriter(w)
 	b.WriteString("version: 1\nname: generated\nstages:\n")
 	groups := (n + groupSize - 1) / groupSize
 	for i := 0; i < groups; i++ {
-		writeGroup(&b, i)
-		if b.Len() > 1<<20 {
-			if _, err := io.WriteString(w, b.String()); err != nil {
-				return err
-			}
-			b.Reset()
-		}
+		writeGroup(b, i)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
 }
 
-func writeGroup(b *strings.Builder, i int) {
+func writeGroup(b *bufio.Writer, i int) {
 	p := fmt.Sprintf("g%d_", i)
 	stage := func(name string, lines ...string) {
 		b.WriteString("  - name: " + p + name + "\n")
@@ -122,23 +115,16 @@ func writeGroup(b *strings.Builder, i int) {
 // beside the chain. Every graph rule then walks long ancestries and long
 // taint chains.
 func Chain(w io.Writer, n int) error {
-	var b strings.Builder
+	b := bufio.NewWriter(w)
 	b.WriteString("stages:\n")
 	b.WriteString("  - {name: origin, outputs: [a0], runs_untrusted_code: true, has_network_access: false, has_gpu_access: false, isolation_level: vm, runner: shared}\n")
 	for i := 1; i < n; i++ {
 		if i%10 == 0 {
-			fmt.Fprintf(&b, "  - {name: scan_%d, role: scan, inputs: [a%d], outputs: [r%d], runs_untrusted_code: false, has_network_access: false, has_gpu_access: false}\n", i, i-1, i)
-			fmt.Fprintf(&b, "  - {name: push_%d, inputs: [a%d, r%d], outputs: [a%d], runs_untrusted_code: false, has_network_access: true, has_gpu_access: false, secrets_available: [K], runner: shared}\n", i, i-1, i, i)
+			fmt.Fprintf(b, "  - {name: scan_%d, role: scan, inputs: [a%d], outputs: [r%d], runs_untrusted_code: false, has_network_access: false, has_gpu_access: false}\n", i, i-1, i)
+			fmt.Fprintf(b, "  - {name: push_%d, inputs: [a%d, r%d], outputs: [a%d], runs_untrusted_code: false, has_network_access: true, has_gpu_access: false, secrets_available: [K], runner: shared}\n", i, i-1, i, i)
 		} else {
-			fmt.Fprintf(&b, "  - {name: push_%d, inputs: [a%d], outputs: [a%d, model_%d], runs_untrusted_code: false, has_network_access: true, has_gpu_access: false, secrets_available: [K], runner: shared}\n", i, i-1, i, i)
-		}
-		if b.Len() > 1<<20 {
-			if _, err := io.WriteString(w, b.String()); err != nil {
-				return err
-			}
-			b.Reset()
+			fmt.Fprintf(b, "  - {name: push_%d, inputs: [a%d], outputs: [a%d, model_%d], runs_untrusted_code: false, has_network_access: true, has_gpu_access: false, secrets_available: [K], runner: shared}\n", i, i-1, i, i)
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
 }

@@ -526,12 +526,9 @@ func (p *parser) stage(n *yaml.Node) *pipeline.Stage {
 		case "inputs":
 			s.Inputs = p.inputs(v)
 		case "outputs":
-			seen := map[string]bool{}
-			for _, item := range p.sequence(v, "outputs") {
-				if a, ok := p.str(item, "output artifact"); ok && p.unique(seen, a, item, "output") {
-					s.Outputs = append(s.Outputs, pipeline.Output{Artifact: a, Pos: pos(item)})
-				}
-			}
+			p.names(v, "outputs", "output", func(a string, at pipeline.Pos) {
+				s.Outputs = append(s.Outputs, pipeline.Output{Artifact: a, Pos: at})
+			})
 		case "runs_untrusted_code":
 			if b, ok := p.boolean(v, "runs_untrusted_code"); ok {
 				s.RunsUntrustedCode = pipeline.TriOf(b)
@@ -543,12 +540,9 @@ func (p *parser) stage(n *yaml.Node) *pipeline.Stage {
 		case "has_network_access":
 			s.Network = p.network(v)
 		case "secrets_available":
-			seen := map[string]bool{}
-			for _, item := range p.sequence(v, "secrets_available") {
-				if name, ok := p.str(item, "secret name"); ok && p.unique(seen, name, item, "secret") {
-					s.Secrets = append(s.Secrets, pipeline.Secret{Name: name, Pos: pos(item)})
-				}
-			}
+			p.names(v, "secrets_available", "secret", func(name string, at pipeline.Pos) {
+				s.Secrets = append(s.Secrets, pipeline.Secret{Name: name, Pos: at})
+			})
 		case "isolation_level":
 			if str, ok := p.str(v, "isolation_level"); ok {
 				if iso, ok := pipeline.ParseIsolation(str); ok {
@@ -587,6 +581,18 @@ func (p *parser) stage(n *yaml.Node) *pipeline.Stage {
 		pipeline.InferRoles(s)
 	}
 	return s
+}
+
+// names reads a list of names (key is the list's key, what names one
+// entry), reporting wrong types and duplicates, and calls add for each good
+// entry with its position.
+func (p *parser) names(n *yaml.Node, key, what string, add func(string, pipeline.Pos)) {
+	seen := map[string]bool{}
+	for _, item := range p.sequence(n, key) {
+		if name, ok := p.str(item, what+" name"); ok && p.unique(seen, name, item, what) {
+			add(name, pos(item))
+		}
+	}
 }
 
 // unique records name in seen and reports a duplicate list entry.
