@@ -1,0 +1,40 @@
+package pickle
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzAnalyze feeds arbitrary bytes to the VM and the policy under both
+// kinds. Nothing may panic or hang; every stream ends with stats.
+func FuzzAnalyze(f *testing.F) {
+	files, _ := filepath.Glob("testdata/cpython/*.pkl")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add(torchStateDict(3))
+	var a asm
+	f.Add(a.proto(4).frame(3).call("os", "system", "id").stop().Bytes())
+	a.Reset()
+	f.Add(a.proto(2).op(opEXT2, 1, 0).mark().op(opLONG1, 2, 1, 0x80).op(opLONG4, 1, 0, 0, 0, 7).op(opBINBYTES8, 1, 0, 0, 0, 0, 0, 0, 0, 'x').tuple().reduce().stop().Bytes())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, k := range []Kind{KindPlain, KindTorch} {
+			res := Analyze(bytes.NewReader(b), &Policy{Kind: k}, DefaultLimits)
+			if res == nil {
+				t.Fatal("nil result")
+			}
+			for _, is := range res.Issues {
+				if is.Message == "" || is.Kind == "" {
+					t.Fatalf("empty issue %+v", is)
+				}
+				if len(is.Message) > 4096 {
+					t.Fatalf("unbounded message (%d bytes)", len(is.Message))
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,117 @@
+package scan
+
+import (
+	"github.com/mlgate/mlgate/finding"
+	"github.com/mlgate/mlgate/scan/pickle"
+)
+
+// The model/* rules. Pickle rules are raised from scan/pickle issues.
+var (
+	PickleDangerousGlobal = finding.Register(&finding.Rule{
+		ID: "model/pickle-dangerous-global", Title: "Pickle imports or calls a dangerous callable", Severity: finding.Critical,
+		Doc: "Loading this file would import, and usually call, a callable that executes commands, evaluates code, loads a " +
+			"nested pickle, opens files or reaches the network: os/posix/nt, subprocess, builtins eval/exec/compile/" +
+			"__import__/getattr/open, runpy, importlib, pickle and torch/numpy loaders, socket, webbrowser, ctypes, pip, " +
+			"pydoc.locate, operator.attrgetter/methodcaller, functools.partial and similar. A dotted name (pathlib + " +
+			"'os.system') that walks attributes to reach another module is treated the same way. The finding says " +
+			"exactly what would run, with its arguments and byte offset. mlgate decodes the pickle symbolically and " +
+			"never runs it.",
+		Remediation: "Do not load the file. Obtain the model in a format that cannot carry code (safetensors), or " +
+			"from a source you trust, and convert it with `mlgate convert` rather than by loading it.",
+	})
+	PickleUnknownGlobal = finding.Register(&finding.Rule{
+		ID: "model/pickle-unknown-global", Title: "Pickle uses a callable outside the allow-list", Severity: finding.High,
+		Doc: "The pickle imports a module attribute that is neither on the allow-list for the artifact's kind (PyTorch " +
+			"tensors and storages, NumPy arrays, the builtins the pickle protocol needs) nor known to be dangerous. " +
+			"Loading it runs that module's import-time code and whatever the callable does. Allow-lists, not " +
+			"deny-lists: a callable mlgate does not know is not assumed safe.",
+		Remediation: "Check what the callable does. If it is a class your own code defines and trusts, add it to the " +
+			"rule's `allow` option in .mlgate.yaml (exact `module.name`, or `module.*`); otherwise do not load the file.",
+		Options: map[string]string{"allow": "extra allowed globals: \"module.name\" or \"module.*\" (never overrides the dangerous list)"},
+	})
+	PickleDynamicGlobal = finding.Register(&finding.Rule{
+		ID: "model/pickle-dynamic-global", Title: "Pickle computes the name of what it imports", Severity: finding.Critical,
+		Doc: "STACK_GLOBAL takes its module and attribute names from the stack; here they are not string constants but " +
+			"values computed while unpickling, so the imported callable cannot be known without running the pickle. " +
+			"Legitimate pickles always push constant names.",
+		Remediation: "Do not load the file.",
+	})
+	PickleExtensionCode = finding.Register(&finding.Rule{
+		ID: "model/pickle-extension-code", Title: "Pickle uses a copyreg extension code", Severity: finding.Critical,
+		Doc: "EXT1/EXT2/EXT4 name a callable by a number registered with copyreg in the loading process, not by its " +
+			"name. The standard library registers none; checkpoints never use them; scanners that only read names miss " +
+			"what they resolve to.",
+		Remediation: "Do not load the file.",
+	})
+	PickleIndirectCall = finding.Register(&finding.Rule{
+		ID: "model/pickle-indirect-call", Title: "Pickle calls something that is not a plain import", Severity: finding.Critical,
+		Doc: "A REDUCE calls a value computed while unpickling (the result of another call, e.g. getattr(...)), a hidden " +
+			"callable, or an allowed function (copyreg._reconstructor, torch's _rebuild_from_type_v2, NumPy's " +
+			"_reconstruct, defaultdict) is made to call a callable that is not allowed. These are the standard ways to " +
+			"launder a dangerous call past name-based scanners.",
+		Remediation: "Do not load the file.",
+	})
+	PickleUnsafeMutation = finding.Register(&finding.Rule{
+		ID: "model/pickle-unsafe-mutation", Title: "Pickle modifies an object it should not", Severity: finding.Critical,
+		Doc: "BUILD, SETITEM(S), APPEND(S) or ADDITEMS is applied to a module-level object (monkey-patching a module " +
+			"or class for everything loaded later), to an object whose type does not take such state in a legitimate " +
+			"pickle (the unpickler then calls its __setstate__/append/__setitem__ with attacker data), or sets special " +
+			"(__dunder__) attributes.",
+		Remediation: "Do not load the file.",
+	})
+	PicklePersistentID = finding.Register(&finding.Rule{
+		ID: "model/pickle-persistent-id", Title: "Pickle persistent id the format does not allow", Severity: finding.High,
+		Doc: "Persistent ids are resolved by the loader's persistent_load. PyTorch checkpoints only use " +
+			"('storage', <torch storage type>, key, location, numel); other formats use none. Anything else either " +
+			"breaks the loader or asks it to resolve an object the format never stores.",
+		Remediation: "Do not load the file; re-export it with the framework's own save function.",
+	})
+	PickleMalformed = finding.Register(&finding.Rule{
+		ID: "model/pickle-malformed", Title: "Malformed pickle stream", Severity: finding.High,
+		Doc: "The pickle stream is not what a pickler writes: it is truncated, uses an unknown opcode, underflows the " +
+			"stack, misuses the memo, has a FRAME whose length does not match the opcodes, leaves data on the stack, " +
+			"or has data (often a second pickle) after STOP. Unpicklers and scanners disagree on such streams, which " +
+			"is how payloads get past scanners; mlgate decodes as far as the bytes allow and reports every anomaly.",
+		Remediation: "Do not load the file; obtain a clean copy from its source.",
+	})
+	PickleForbidden = finding.Register(&finding.Rule{
+		ID: "model/pickle-forbidden", Title: "Pickle-based file under the strict policy", Severity: finding.High,
+		Doc: "With `--policy strict`, any pickle-based file is a finding, whatever it contains: the seed's hardened " +
+			"workflow fails on .pkl, .pickle and .joblib files in the model output.",
+		Remediation: "Ship the model as safetensors (or another format that cannot carry code).",
+	})
+	UnscannableContainer = finding.Register(&finding.Rule{
+		ID: "model/unscannable-container", Title: "Container that could not be scanned", Severity: finding.High,
+		Doc: "The file (or an entry in it) is a container mlgate cannot open — 7z, xz, zstd, tar, an encrypted zip " +
+			"entry, or containers nested deeper than the limit — so what it holds was not scanned. Wrapping a pickle " +
+			"this way is a known way past scanners.",
+		Remediation: "Unpack the container and scan its contents, or obtain the model unwrapped.",
+	})
+	ZipAnomaly = finding.Register(&finding.Rule{
+		ID: "model/archive-anomaly", Title: "Archive structure that loaders and scanners read differently", Severity: finding.High,
+		Doc: "Duplicate entry names, entries whose content does not match the archive's CRC, entries that cannot be " +
+			"opened, and decompression bombs. Loaders and scanners resolve such archives differently, so what was " +
+			"scanned may not be what gets loaded.",
+		Remediation: "Do not load the file; obtain a clean copy from its source.",
+	})
+	UnsupportedFormat = finding.Register(&finding.Rule{
+		ID: "model/unsupported-format", Title: "Model format recognised but not analyzed yet", Severity: finding.Info,
+		Doc: "mlgate recognised the file's format (safetensors, GGUF, HDF5/Keras) but does not analyze it yet, so it " +
+			"makes no claim about it. Reported so that nothing is silently passed.",
+		Remediation: "None needed now; later versions analyze these formats.",
+	})
+)
+
+var issueRules = map[string]*finding.Rule{
+	pickle.IssueDangerousGlobal: PickleDangerousGlobal,
+	pickle.IssueUnknownGlobal:   PickleUnknownGlobal,
+	pickle.IssueDynamicGlobal:   PickleDynamicGlobal,
+	pickle.IssueExtension:       PickleExtensionCode,
+	pickle.IssueIndirectCall:    PickleIndirectCall,
+	pickle.IssueMutation:        PickleUnsafeMutation,
+	pickle.IssuePersistentID:    PicklePersistentID,
+	pickle.IssueMalformed:       PickleMalformed,
+	"strict":                    PickleForbidden,
+}
+
+func pickleMalformedRule() *finding.Rule { return PickleMalformed }

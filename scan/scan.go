@@ -1,0 +1,435 @@
+// Package scan decides whether model artifacts are safe to load, without
+// loading them. It detects each file's format from its content (never from
+// its extension), opens containers (PyTorch zip and legacy checkpoints,
+// zip, gzip, bzip2, NumPy .npy), and runs the non-executing pickle analysis
+// (scan/pickle) on every pickle it finds. What it cannot open is reported,
+// never silently passed.
+package scan
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/mlgate/mlgate/finding"
+	"github.com/mlgate/mlgate/scan/pickle"
+)
+
+// Options configure a scan.
+type Options struct {
+	// Strict reports every pickle-based file, whatever it contains.
+	Strict bool
+	// Allow extends the pickle allow-list ("module.name" or "module.*").
+	Allow []string
+	// MaxDecompressed bounds the bytes read out of one compressed stream.
+	MaxDecompressed int64
+	// MaxDepth bounds nested containers.
+	MaxDepth int
+}
+
+// DefaultMaxDecompressed is 4 GiB.
+const DefaultMaxDecompressed = 4 << 30
+
+// Artifact is what a scan learned about one file.
+type Artifact struct {
+	Path   string `json:"path"`
+	Format string `json:"format"`
+	// Pickles lists the pickle streams found, with the globals each uses.
+	Pickles  []PickleInfo      `json:"pickles,omitempty"`
+	Findings []finding.Finding `json:"-"`
+}
+
+// PickleInfo describes one analyzed pickle stream.
+type PickleInfo struct {
+	Entry    string             `json:"entry,omitempty"`
+	Kind     string             `json:"kind"`
+	Protocol int                `json:"protocol"`
+	Opcodes  int64              `json:"opcodes"`
+	Globals  []pickle.GlobalUse `json:"globals"`
+}
+
+// File scans one file.
+func File(p string, opts Options) (*Artifact, error) {
+	if opts.MaxDecompressed == 0 {
+		opts.MaxDecompressed = DefaultMaxDecompressed
+	}
+	if opts.MaxDepth == 0 {
+		opts.MaxDepth = 4
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("scan %s: not a regular file", p)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", p, err)
+	}
+	defer f.Close()
+	a := &Artifact{Path: p}
+	s := &scanner{opts: opts, art: a}
+	a.Format = s.dispatch(f, fi.Size(), "", 0)
+	finding.Sort(a.Findings)
+	return a, nil
+}
+
+// Magic numbers.
+var (
+	magicZip     = []byte("PK\x03\x04")
+	magicZipEnd  = []byte("PK\x05\x06")
+	magicGzip    = []byte{0x1f, 0x8b}
+	magicBzip2   = []byte("BZh")
+	magicXz      = []byte{0xfd, '7', 'z', 'X', 'Z', 0}
+	magicZstd    = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	magic7z      = []byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}
+	magicNpy     = []byte("\x93NUMPY")
+	magicGGUF    = []byte("GGUF")
+	magicHDF5    = []byte("\x89HDF\r\n\x1a\n")
+	legacyTorch  = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e}
+	pickleStarts = set0("(", "]", "}", ")", "c", "N", "I", "S", "V", "l", "d", "t", "K", "J", "X", "U", "T", "G", "F", "L", "M", "q", "g", "p", "e")
+)
+
+func set0(xs ...string) map[byte]bool {
+	m := map[byte]bool{}
+	for _, x := range xs {
+		m[x[0]] = true
+	}
+	return m
+}
+
+// pickleExts are extensions under which a protocol-0/1 pickle (which has no
+// magic number) is expected.
+var pickleExts = map[string]bool{
+	".pkl": true, ".pickle": true, ".p": true, ".pk": true, ".bin": true, ".pt": true, ".pth": true,
+	".ckpt": true, ".model": true, ".joblib": true, ".dat": true, ".data": true, ".sav": true, ".mdl": true,
+}
+
+type scanner struct {
+	opts Options
+	art  *Artifact
+}
+
+// report adds a finding of rule at entry@offset.
+func (s *scanner) report(rule *finding.Rule, entry string, off int64, msg, evidence string) {
+	logical := entry
+	if off >= 0 {
+		logical += fmt.Sprintf("@offset %d", off)
+	}
+	if logical == "" {
+		logical = "file"
+	}
+	f := rule.New(finding.Location{File: s.art.Path, Logical: logical}, msg, evidence)
+	s.art.Findings = append(s.art.Findings, f)
+}
+
+func where(entry string) string {
+	if entry == "" {
+		return ""
+	}
+	return " in " + entry
+}
+
+// dispatch detects the format of r (size bytes; -1 if unknown) and scans
+// it. entry names it inside its container ("" for the file itself).
+func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) string {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(512)
+	name := entry
+	if name == "" {
+		name = s.art.Path
+	}
+	ext := strings.ToLower(path.Ext(name))
+	switch {
+	case bytes.HasPrefix(head, magicZip) || bytes.HasPrefix(head, magicZipEnd):
+		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
+			return s.zip(ra, size, entry, depth)
+		}
+		return s.nestedZip(br, entry, depth)
+	case bytes.HasPrefix(head, legacyTorch):
+		s.pickles(br, entry, pickle.KindTorch, 5, "legacy PyTorch checkpoint")
+		return "pytorch-legacy"
+	case len(head) >= 2 && head[0] == 0x80 && head[1] <= 5:
+		s.pickles(br, entry, pickle.KindPlain, 0, "pickle")
+		return "pickle"
+	case bytes.HasPrefix(head, magicNpy):
+		return s.npy(br, entry)
+	case bytes.HasPrefix(head, magicGzip):
+		return s.compressed(br, "gzip", entry, depth)
+	case bytes.HasPrefix(head, magicBzip2):
+		return s.compressed(br, "bzip2", entry, depth)
+	case bytes.HasPrefix(head, magicXz), bytes.HasPrefix(head, magicZstd), bytes.HasPrefix(head, magic7z):
+		kind := map[bool]string{true: "7z"}[bytes.HasPrefix(head, magic7z)]
+		if kind == "" {
+			kind = map[bool]string{true: "xz", false: "zstd"}[bytes.HasPrefix(head, magicXz)]
+		}
+		s.report(UnscannableContainer, entry, -1,
+			fmt.Sprintf("%s%s is a %s container, which mlgate cannot open yet: whatever it holds (a pickle, say) was not scanned", s.art.Path, where(entry), kind),
+			kind)
+		return kind
+	case len(head) > 262 && string(head[257:262]) == "ustar":
+		s.report(UnscannableContainer, entry, -1,
+			fmt.Sprintf("%s%s is a tar archive (the oldest PyTorch format, or a wrapped model); tar contents are not scanned and torch refuses tar checkpoints by default", s.art.Path, where(entry)),
+			"tar")
+		return "tar"
+	case bytes.HasPrefix(head, magicGGUF):
+		s.unsupported(entry, "gguf")
+		return "gguf"
+	case bytes.HasPrefix(head, magicHDF5):
+		s.unsupported(entry, "hdf5")
+		return "hdf5"
+	case len(head) >= 9 && isSafetensorsHeader(head):
+		s.unsupported(entry, "safetensors")
+		return "safetensors"
+	case len(head) > 0 && pickleStarts[head[0]] && pickleExts[ext]:
+		s.pickles(br, entry, pickle.KindPlain, 0, "pickle (protocol 0/1)")
+		return "pickle"
+	}
+	return "unknown"
+}
+
+func (s *scanner) unsupported(entry, format string) {
+	s.report(UnsupportedFormat, entry, -1,
+		fmt.Sprintf("%s%s is %s; this mlgate recognises the format but does not analyze it yet", s.art.Path, where(entry), format),
+		format)
+}
+
+// isSafetensorsHeader: an 8-byte little-endian header length, then '{'.
+func isSafetensorsHeader(h []byte) bool {
+	n := uint64(h[0]) | uint64(h[1])<<8 | uint64(h[2])<<16 | uint64(h[3])<<24 | uint64(h[4])<<32 | uint64(h[5])<<40 | uint64(h[6])<<48 | uint64(h[7])<<56
+	return n > 1 && n < 100<<20 && h[8] == '{'
+}
+
+// pickles analyzes the pickle stream(s) in r.
+func (s *scanner) pickles(r io.Reader, entry string, kind pickle.Kind, maxPickles int, what string) {
+	lim := pickle.DefaultLimits
+	lim.MaxPickle = maxPickles
+	pol := &pickle.Policy{Kind: kind, Allow: s.opts.Allow, Strict: s.opts.Strict}
+	res := pickle.Analyze(r, pol, lim)
+	s.art.Pickles = append(s.art.Pickles, PickleInfo{Entry: entry, Kind: kind.String(), Protocol: res.Stats.Protocol, Opcodes: res.Stats.Opcodes, Globals: res.Globals})
+	for _, is := range res.Issues {
+		rule := issueRules[is.Kind]
+		msg := is.Message
+		if is.Count > 1 {
+			msg += fmt.Sprintf(" (%d occurrences)", is.Count)
+		}
+		s.report(rule, entry, is.Offset, strings.TrimSpace(what+where(entry)+": "+msg), is.Key)
+	}
+}
+
+// zip scans a zip archive, PyTorch's or any other: every entry is
+// dispatched by content; a PyTorch layout (…/data.pkl with …/data/ records)
+// makes its pickles use the torch allow-list.
+func (s *scanner) zip(ra io.ReaderAt, size int64, entry string, depth int) string {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		s.report(pickleMalformedRule(), entry, -1, fmt.Sprintf("%s%s looks like a zip archive but cannot be read: %v", s.art.Path, where(entry), err), "zip: "+err.Error())
+		return "zip"
+	}
+	return s.zipEntries(zr, entry, depth)
+}
+
+func (s *scanner) nestedZip(r io.Reader, entry string, depth int) string {
+	if depth >= s.opts.MaxDepth {
+		s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: containers nested deeper than %d are not opened", s.art.Path, where(entry), s.opts.MaxDepth), "depth")
+		return "zip"
+	}
+	b, err := io.ReadAll(io.LimitReader(r, s.opts.MaxDecompressed+1))
+	if err != nil || int64(len(b)) > s.opts.MaxDecompressed {
+		s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: nested zip larger than %d bytes or unreadable", s.art.Path, where(entry), s.opts.MaxDecompressed), "nested-zip-size")
+		return "zip"
+	}
+	return s.zip(bytes.NewReader(b), int64(len(b)), entry, depth+1)
+}
+
+func (s *scanner) zipEntries(zr *zip.Reader, entry string, depth int) string {
+	names := map[string]int{}
+	torchPrefixes := map[string]bool{}
+	for _, f := range zr.File {
+		names[f.Name]++
+		if strings.HasSuffix(f.Name, "/data.pkl") || f.Name == "data.pkl" {
+			torchPrefixes[strings.TrimSuffix(f.Name, "data.pkl")] = true
+		}
+	}
+	var dups []string
+	for n, c := range names {
+		if c > 1 {
+			dups = append(dups, n)
+		}
+	}
+	sort.Strings(dups)
+	for _, n := range dups {
+		s.report(ZipAnomaly, join(entry, n), -1,
+			fmt.Sprintf("%s: the zip holds %d entries named %q; loaders disagree on which one they read, so a scanner may check one and the loader run the other", s.art.Path, names[n], n),
+			"duplicate "+n)
+	}
+	format := "zip"
+	if len(torchPrefixes) > 0 {
+		format = "pytorch-zip"
+	}
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		name := join(entry, f.Name)
+		if f.Flags&0x1 != 0 {
+			s.report(UnscannableContainer, name, -1, fmt.Sprintf("%s: entry %s is encrypted and cannot be scanned", s.art.Path, f.Name), "encrypted "+f.Name)
+			continue
+		}
+		kind := pickle.KindPlain
+		dir := path.Dir(f.Name) + "/"
+		if path.Dir(f.Name) == "." {
+			dir = ""
+		}
+		if torchPrefixes[dir] {
+			kind = pickle.KindTorch
+		}
+		// Tensor data records are raw bytes: skip them unread.
+		if isTorchDataRecord(f.Name, torchPrefixes) {
+			continue
+		}
+		if f.UncompressedSize64 > uint64(s.opts.MaxDecompressed) || (f.CompressedSize64 > 0 && f.UncompressedSize64/f.CompressedSize64 > 1000 && f.UncompressedSize64 > 100<<20) {
+			s.report(ZipAnomaly, name, -1, fmt.Sprintf("%s: entry %s declares %d bytes from %d compressed (a zip bomb, or larger than the %d-byte limit): not scanned", s.art.Path, f.Name, f.UncompressedSize64, f.CompressedSize64, s.opts.MaxDecompressed), "bomb "+f.Name)
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			s.report(ZipAnomaly, name, -1, fmt.Sprintf("%s: entry %s cannot be opened: %v", s.art.Path, f.Name, err), "open "+f.Name)
+			continue
+		}
+		if strings.HasSuffix(f.Name, ".pkl") || kind == pickle.KindTorch && strings.HasSuffix(f.Name, "data.pkl") {
+			s.pickles(rc, name, kind, 0, "pickle")
+		} else {
+			s.dispatchLimited(rc, name, depth, int64(f.UncompressedSize64))
+		}
+		// Drain to make archive/zip verify the CRC-32.
+		if _, err := io.Copy(io.Discard, rc); err != nil {
+			s.report(ZipAnomaly, name, -1, fmt.Sprintf("%s: entry %s: %v (its content differs from what the archive declares)", s.art.Path, f.Name, err), "crc "+f.Name)
+		}
+		rc.Close()
+	}
+	return format
+}
+
+func (s *scanner) dispatchLimited(r io.Reader, name string, depth int, size int64) {
+	if depth >= s.opts.MaxDepth {
+		return
+	}
+	s.dispatch(r, -1, name, depth+1)
+}
+
+func isTorchDataRecord(name string, prefixes map[string]bool) bool {
+	for p := range prefixes {
+		if strings.HasPrefix(name, p+"data/") {
+			return true
+		}
+	}
+	return false
+}
+
+func join(entry, name string) string {
+	if entry == "" {
+		return name
+	}
+	return entry + "!" + name
+}
+
+// compressed scans a gzip or bzip2 stream's content, bounded.
+func (s *scanner) compressed(r io.Reader, kind, entry string, depth int) string {
+	if depth >= s.opts.MaxDepth {
+		s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: containers nested deeper than %d are not opened", s.art.Path, where(entry), s.opts.MaxDepth), "depth")
+		return kind
+	}
+	var dr io.Reader
+	if kind == "gzip" {
+		gz, err := gzip.NewReader(r)
+		if err != nil {
+			s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: gzip stream cannot be read: %v", s.art.Path, where(entry), err), "gzip")
+			return kind
+		}
+		defer gz.Close()
+		dr = gz
+	} else {
+		dr = bzip2.NewReader(r)
+	}
+	inner := entry
+	if inner == "" {
+		inner = "(" + kind + ")"
+	} else {
+		inner += "!(" + kind + ")"
+	}
+	lr := &limitedReader{r: dr, n: s.opts.MaxDecompressed}
+	f := s.dispatch(lr, -1, inner, depth+1)
+	if lr.hit {
+		s.report(ZipAnomaly, inner, -1, fmt.Sprintf("%s: %s stream decompresses to more than %d bytes; the rest was not scanned", s.art.Path, kind, s.opts.MaxDecompressed), kind+" bomb")
+	}
+	return kind + "+" + f
+}
+
+type limitedReader struct {
+	r   io.Reader
+	n   int64
+	hit bool
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		l.hit = true
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	k, err := l.r.Read(p)
+	l.n -= int64(k)
+	return k, err
+}
+
+// npy reads a NumPy .npy header; an object dtype means a pickle follows.
+func (s *scanner) npy(r *bufio.Reader, entry string) string {
+	head := make([]byte, 10)
+	if _, err := io.ReadFull(r, head); err != nil {
+		s.report(pickleMalformedRule(), entry, 0, fmt.Sprintf("%s%s: truncated .npy header", s.art.Path, where(entry)), "npy truncated")
+		return "npy"
+	}
+	var hlen int
+	off := int64(10)
+	switch head[6] {
+	case 1:
+		hlen = int(head[8]) | int(head[9])<<8
+	case 2, 3:
+		more := make([]byte, 2)
+		if _, err := io.ReadFull(r, more); err != nil {
+			s.report(pickleMalformedRule(), entry, 0, fmt.Sprintf("%s%s: truncated .npy header", s.art.Path, where(entry)), "npy truncated")
+			return "npy"
+		}
+		hlen = int(head[8]) | int(head[9])<<8 | int(more[0])<<16 | int(more[1])<<24
+		off = 12
+	default:
+		s.report(pickleMalformedRule(), entry, 6, fmt.Sprintf("%s%s: unknown .npy version %d", s.art.Path, where(entry), head[6]), "npy version")
+		return "npy"
+	}
+	if hlen > 1<<20 {
+		s.report(pickleMalformedRule(), entry, 8, fmt.Sprintf("%s%s: .npy header of %d bytes exceeds the 1 MiB limit", s.art.Path, where(entry), hlen), "npy header size")
+		return "npy"
+	}
+	h := make([]byte, hlen)
+	if _, err := io.ReadFull(r, h); err != nil {
+		s.report(pickleMalformedRule(), entry, off, fmt.Sprintf("%s%s: truncated .npy header", s.art.Path, where(entry)), "npy truncated")
+		return "npy"
+	}
+	if bytes.Contains(h, []byte("'|O'")) || bytes.Contains(h, []byte("\"|O\"")) {
+		s.pickles(r, join(entry, "(object array)"), pickle.KindPlain, 0, "pickled object array")
+		return "npy-object"
+	}
+	return "npy"
+}
