@@ -22,6 +22,7 @@ import (
 	"github.com/mlgate/mlgate/pipeline"
 	"github.com/mlgate/mlgate/pipeline/spec"
 	"github.com/mlgate/mlgate/report"
+	"github.com/mlgate/mlgate/scan"
 )
 
 // Options says what to analyze and how.
@@ -41,11 +42,25 @@ type Options struct {
 	// RequireInputs makes finding nothing to analyze a usage error (for
 	// `mlgate pipeline`, where the user asked for pipeline files).
 	RequireInputs bool
+	// Analyzers selects what runs; the zero value runs everything.
+	Analyzers Analyzers
+	// Scan configures model scanning.
+	Scan scan.Options
 }
+
+// Analyzers is a set of analyzers.
+type Analyzers uint8
+
+// The analyzers.
+const (
+	Pipelines Analyzers = 1 << iota // stage specs (and later CI formats)
+	Models                          // model artifacts
+	All       = Pipelines | Models
+)
 
 // ErrNoInputs is returned (wrapped in a UsageError) when RequireInputs is
 // set and the paths hold no file any analyzer recognises.
-var ErrNoInputs = errors.New("no pipeline definitions found (stage specs are named mlgate-pipeline.yaml or *.mlgate-pipeline.yaml)")
+var ErrNoInputs = errors.New("nothing to analyze found (stage specs are named mlgate-pipeline.yaml or *.mlgate-pipeline.yaml; model artifacts are recognised by content)")
 
 // Result is a finished run.
 type Result struct {
@@ -94,13 +109,16 @@ func Run(opts Options) (*Result, error) {
 		}
 		return nil, &UsageError{fmt.Errorf("%s: %w", where, err)}
 	}
-	w := &walker{cfg: cfg}
+	if opts.Analyzers == 0 {
+		opts.Analyzers = All
+	}
+	w := &walker{cfg: cfg, analyzers: opts.Analyzers}
 	for _, root := range opts.Paths {
 		if err := w.walk(root); err != nil {
 			return nil, &UsageError{err}
 		}
 	}
-	if len(w.files) == 0 && len(w.unreadable) == 0 && opts.RequireInputs {
+	if len(w.files) == 0 && len(w.models) == 0 && len(w.unreadable) == 0 && opts.RequireInputs {
 		return nil, &UsageError{fmt.Errorf("%s: %w", strings.Join(opts.Paths, ", "), ErrNoInputs)}
 	}
 
@@ -119,6 +137,19 @@ func Run(opts Options) (*Result, error) {
 		rep.Inputs = append(rep.Inputs, in)
 		all = append(all, fs...)
 		sups = append(sups, fileSups...)
+	}
+	sopts := opts.Scan
+	if allow, ok := cfg.RuleOptions(scan.PickleUnknownGlobal.ID)["allow"].([]any); ok {
+		for _, a := range allow {
+			if s, ok := a.(string); ok {
+				sopts.Allow = append(sopts.Allow, s)
+			}
+		}
+	}
+	for _, f := range w.models {
+		in, fs := analyzeModel(f, sopts)
+		rep.Inputs = append(rep.Inputs, in)
+		all = append(all, fs...)
 	}
 	for _, in := range w.unreadable {
 		all = append(all, invalidFinding(in.Path, errors.New(in.Error)))
@@ -193,14 +224,19 @@ func loadConfig(opts Options) (*config.Config, error) {
 // walker expands the targets into the files an analyzer recognises.
 type walker struct {
 	cfg        *config.Config
-	files      []string
+	analyzers  Analyzers
+	files      []string // stage specs
+	models     []string // model artifacts
 	seen       map[string]bool
 	visited    int
 	unreadable []report.Input // directories that could not be read
 	skipped    []string       // symlinks not followed
 }
 
-func (w *walker) add(p string) {
+// add files p under the analyzer that applies: a stage spec by name (or,
+// when named explicitly, anything that is not a model artifact), a model
+// artifact by content.
+func (w *walker) add(p string, explicit bool) {
 	if w.seen == nil {
 		w.seen = map[string]bool{}
 	}
@@ -209,10 +245,20 @@ func (w *walker) add(p string) {
 	if real, err := filepath.EvalSymlinks(p); err == nil {
 		key = real // one file reached through two names is analyzed once
 	}
-	if !w.seen[key] {
-		w.seen[key] = true
-		w.files = append(w.files, p)
+	if w.seen[key] {
+		return
 	}
+	switch {
+	case w.analyzers&Pipelines != 0 && spec.IsSpecPath(p):
+		w.files = append(w.files, p)
+	case w.analyzers&Models != 0 && (scan.Detect(p) != "" || explicit && w.analyzers == Models):
+		w.models = append(w.models, p)
+	case explicit && w.analyzers&Pipelines != 0:
+		w.files = append(w.files, p)
+	default:
+		return
+	}
+	w.seen[key] = true
 }
 
 // walk adds root: a file named explicitly is analyzed whatever its name; a
@@ -227,7 +273,7 @@ func (w *walker) walk(root string) error {
 		return fmt.Errorf("cannot read %s: %w", root, errors.Unwrap(err))
 	}
 	if !fi.IsDir() {
-		w.add(root)
+		w.add(root, true)
 		return nil
 	}
 	real, err := filepath.EvalSymlinks(root)
@@ -264,22 +310,18 @@ func (w *walker) walk(root string) error {
 			return nil
 		}
 		if d.Type()&fs.ModeSymlink != 0 {
-			if !spec.IsSpecPath(p) {
-				if t, err := os.Stat(p); err == nil && t.IsDir() {
-					w.skipped = append(w.skipped, shown)
-				}
-				return nil
-			}
+			// Followed when it resolves to a regular file inside the root
+			// (Hugging Face caches link snapshots to blobs this way).
 			target, err := filepath.EvalSymlinks(p)
 			inside := err == nil && (target == real || strings.HasPrefix(target, real+string(filepath.Separator)))
 			if t, e := os.Stat(p); inside && e == nil && t.Mode().IsRegular() {
 				found = append(found, shown)
-			} else {
+			} else if e == nil && (t.IsDir() || spec.IsSpecPath(p)) || !inside {
 				w.skipped = append(w.skipped, shown)
 			}
 			return nil
 		}
-		if d.Type().IsRegular() && spec.IsSpecPath(p) {
+		if d.Type().IsRegular() {
 			found = append(found, shown)
 		}
 		return nil
@@ -289,7 +331,7 @@ func (w *walker) walk(root string) error {
 	}
 	sort.Strings(found)
 	for _, p := range found {
-		w.add(p)
+		w.add(p, false)
 	}
 	return nil
 }
@@ -303,7 +345,7 @@ func (w *walker) warnings() []string {
 	if len(shown) > 5 {
 		shown = shown[:5]
 	}
-	msg := fmt.Sprintf("not followed: %d symlink(s) to directories, or to spec files outside the audited tree: %s",
+	msg := fmt.Sprintf("not followed: %d symlink(s) to directories or to files outside the audited tree: %s",
 		len(w.skipped), strings.Join(shown, ", "))
 	if len(w.skipped) > len(shown) {
 		msg += ", ..."
@@ -338,6 +380,26 @@ func analyzeSpec(path string, opts pipeline.Options) ([]finding.Finding, report.
 	}
 	sups := config.FilterSuppressions(config.ParseSuppressions(path, src), g.Comments)
 	return fs, in, sups, nil
+}
+
+// analyzeModel scans one model artifact.
+func analyzeModel(path string, opts scan.Options) (report.Input, []finding.Finding) {
+	in := report.Input{Path: path, Format: "model", Status: report.StatusAnalyzed}
+	art, err := scan.File(path, opts)
+	if err != nil {
+		in.Status = report.StatusError
+		in.Error = err.Error()
+		return in, []finding.Finding{scan.UnreadableFinding(path, err)}
+	}
+	in.Format = art.Format
+	if len(art.Pickles) > 0 {
+		in.Details = map[string]any{"pickles": art.Pickles}
+	}
+	fs := art.Findings
+	if art.Format == "unknown" {
+		fs = append(fs, scan.UnknownFormatFinding(path))
+	}
+	return in, fs
 }
 
 func invalidFinding(path string, err error) finding.Finding {

@@ -288,3 +288,31 @@ func TestBrokenFileSuppressionsAreNotReported(t *testing.T) {
 		t.Errorf("findings %+v", res.Report.Findings)
 	}
 }
+
+// A Hugging Face cache links snapshot files to content-addressed blobs;
+// both the symlinked model and a plain one are scanned, by content.
+func TestAuditScansModelsInHFCacheLayout(t *testing.T) {
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "models--org--name")
+	evil := []byte("\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.")
+	write(t, filepath.Join(repo, "blobs", "3f2a9c"), string(evil))
+	snap := filepath.Join(repo, "snapshots", "abc123")
+	if err := os.MkdirAll(snap, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..", "..", "blobs", "3f2a9c"), filepath.Join(snap, "pytorch_model.bin")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "notes.md"), "# not a model\n")
+	res, err := audit.Run(audit.Options{Paths: []string{dir}, NoConfig: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Report.Inputs) != 1 || res.Report.Inputs[0].Format != "pickle" {
+		t.Fatalf("inputs %+v: the blob must be scanned once, through whichever name", res.Report.Inputs)
+	}
+	if len(res.Report.Findings) != 1 || res.Report.Findings[0].RuleID != "model/pickle-dangerous-global" ||
+		!strings.Contains(res.Report.Findings[0].Message, "os.system('id')") {
+		t.Errorf("findings %+v", res.Report.Findings)
+	}
+}

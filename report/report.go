@@ -29,6 +29,9 @@ type Input struct {
 	// Status is "analyzed" or "error".
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
+	// Details is analyzer-specific inventory, e.g. the pickles in a model
+	// artifact and the globals each one uses.
+	Details any `json:"details,omitempty"`
 }
 
 // Input statuses.

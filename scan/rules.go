@@ -115,3 +115,16 @@ var issueRules = map[string]*finding.Rule{
 }
 
 func pickleMalformedRule() *finding.Rule { return PickleMalformed }
+
+// UnreadableFinding reports a file that could not be read at all.
+func UnreadableFinding(path string, err error) finding.Finding {
+	return UnscannableContainer.New(finding.Location{File: path, Logical: "file"},
+		"the file could not be scanned: "+err.Error(), "unreadable")
+}
+
+// UnknownFormatFinding reports a file named for scanning whose format is
+// not a model format mlgate recognises.
+func UnknownFormatFinding(path string) finding.Finding {
+	return UnsupportedFormat.New(finding.Location{File: path, Logical: "file"},
+		path+" is not in a model format mlgate recognises (pickle, PyTorch, NumPy, zip, compressed); it was not analyzed", "unknown format")
+}

@@ -433,3 +433,65 @@ func (s *scanner) npy(r *bufio.Reader, entry string) string {
 	}
 	return "npy"
 }
+
+// Detect reads the start of the file at p and names its model format, or
+// returns "" when it is not a model artifact mlgate recognises. It reads at
+// most 512 bytes.
+func Detect(p string) string {
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	return sniff(head[:n], strings.ToLower(path.Base(p)))
+}
+
+// sniff names the format of a file from its first bytes (and, only for
+// pickles of protocol 0/1, which have no magic number, its extension).
+func sniff(head []byte, name string) string {
+	ext := path.Ext(name)
+	switch {
+	case bytes.HasPrefix(head, magicZip) || bytes.HasPrefix(head, magicZipEnd):
+		if zipExts[ext] || bytes.Contains(head, []byte("data.pkl")) || bytes.Contains(head, []byte(".pkl")) {
+			return "zip"
+		}
+		return "" // an ordinary zip (a docx, a jar) is not a model artifact
+	case bytes.HasPrefix(head, legacyTorch):
+		return "pytorch-legacy"
+	case len(head) >= 2 && head[0] == 0x80 && head[1] <= 5:
+		return "pickle"
+	case bytes.HasPrefix(head, magicNpy):
+		return "npy"
+	case bytes.HasPrefix(head, magicGGUF):
+		return "gguf"
+	case bytes.HasPrefix(head, magicHDF5) && (ext == ".h5" || ext == ".hdf5" || ext == ".keras"):
+		return "hdf5"
+	case len(head) >= 9 && isSafetensorsHeader(head):
+		return "safetensors"
+	case len(head) > 0 && pickleStarts[head[0]] && pickleExts[ext]:
+		return "pickle"
+	case bytes.HasPrefix(head, magic7z), bytes.HasPrefix(head, magicXz), bytes.HasPrefix(head, magicZstd),
+		bytes.HasPrefix(head, magicGzip), bytes.HasPrefix(head, magicBzip2):
+		if looksLikeModelName(name) {
+			return "compressed"
+		}
+	}
+	return ""
+}
+
+// zipExts are zip-based model formats.
+var zipExts = map[string]bool{".pt": true, ".pth": true, ".ckpt": true, ".bin": true, ".npz": true, ".keras": true, ".model": true, ".mar": true}
+
+// looksLikeModelName says whether a compressed file's name suggests a
+// model inside (model.pkl.gz, weights.pt.7z); compressed files in general
+// (logs, tarballs of sources) are not opened during a walk.
+func looksLikeModelName(name string) bool {
+	for _, part := range strings.Split(name, ".")[1:] {
+		if pickleExts["."+part] || part == "7z" || part == "npy" || part == "npz" {
+			return true
+		}
+	}
+	return false
+}

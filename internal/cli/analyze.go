@@ -42,6 +42,11 @@ func (f *analysisFlags) register(cmd *cobra.Command) {
 // run analyzes paths and writes the report; the returned error carries the
 // exit code. requireInputs makes "nothing to analyze" a usage error.
 func (f *analysisFlags) run(cmd *cobra.Command, paths []string, requireInputs bool) error {
+	return f.runWith(cmd, paths, audit.Options{RequireInputs: requireInputs})
+}
+
+// runWith is run with analyzer-specific options.
+func (f *analysisFlags) runWith(cmd *cobra.Command, paths []string, base audit.Options) error {
 	format, err := report.ParseFormat(f.format)
 	if err != nil {
 		return usageErr("%v", err)
@@ -58,14 +63,10 @@ func (f *analysisFlags) run(cmd *cobra.Command, paths []string, requireInputs bo
 	if f.config != "" && f.noConfig {
 		return usageErr("--config and --no-config contradict each other")
 	}
-	res, err := audit.Run(audit.Options{
-		Paths:         paths,
-		Config:        f.config,
-		NoConfig:      f.noConfig,
-		Baseline:      f.baseline,
-		Tool:          report.Tool{Name: "mlgate", Version: version()},
-		RequireInputs: requireInputs,
-	})
+	opts := base
+	opts.Paths, opts.Config, opts.NoConfig, opts.Baseline = paths, f.config, f.noConfig, f.baseline
+	opts.Tool = report.Tool{Name: "mlgate", Version: version()}
+	res, err := audit.Run(opts)
 	if err != nil {
 		var ue *audit.UsageError
 		if errors.As(err, &ue) {
@@ -92,8 +93,8 @@ func (f *analysisFlags) run(cmd *cobra.Command, paths []string, requireInputs bo
 		}
 		w = file
 	}
-	opts := report.Options{Source: report.FileSource(), Color: useColor(f.color, w)}
-	if err := report.Write(w, res.Report, format, opts); err != nil {
+	ropts := report.Options{Source: report.FileSource(), Color: useColor(f.color, w)}
+	if err := report.Write(w, res.Report, format, ropts); err != nil {
 		if file != nil {
 			file.Close()
 		}

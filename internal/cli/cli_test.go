@@ -338,7 +338,7 @@ func TestNothingToAnalyze(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "warning:") || !strings.Contains(out, "0 of 0 inputs analyzed") {
 		t.Errorf("audit of nothing: exit %d out %q err %q", code, out, errs)
 	}
-	if code, _, errs := run(t, "pipeline", dir); code != 2 || !strings.Contains(errs, "no pipeline definitions found") {
+	if code, _, errs := run(t, "pipeline", dir); code != 2 || !strings.Contains(errs, "nothing to analyze found") {
 		t.Errorf("pipeline of nothing: exit %d err %q", code, errs)
 	}
 }

@@ -1,6 +1,10 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/mlgate/mlgate/audit"
+)
 
 func newPipelineCommand() *cobra.Command {
 	var f analysisFlags
@@ -20,7 +24,9 @@ whatever its name; a directory is searched for mlgate-pipeline.yaml and
   mlgate pipeline ci/ --format sarif --output mlgate.sarif
   mlgate pipeline mlgate-pipeline.yaml --fail-on medium --baseline previous.json`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, args, true) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return f.runWith(cmd, args, audit.Options{RequireInputs: true, Analyzers: audit.Pipelines})
+		},
 	}
 	f.register(cmd)
 	return cmd

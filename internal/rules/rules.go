@@ -8,6 +8,7 @@ import (
 
 	_ "github.com/mlgate/mlgate/config"   // config/* rules (suppressions)
 	_ "github.com/mlgate/mlgate/pipeline" // pipeline/* rules
+	_ "github.com/mlgate/mlgate/scan"     // model/* rules
 )
 
 // All returns every registered rule, sorted by ID.

