@@ -156,10 +156,10 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 		}
 		return s.nestedZip(br, entry, depth)
 	case bytes.HasPrefix(head, legacyTorch):
-		s.pickles(br, entry, pickle.KindTorch, 5, "legacy PyTorch checkpoint")
+		s.pickles(br, s.reopen(entry), entry, pickle.KindTorch, 5, "legacy PyTorch checkpoint")
 		return "pytorch-legacy"
 	case len(head) >= 2 && head[0] == 0x80 && head[1] <= 5:
-		s.pickles(br, entry, pickle.KindPlain, 0, "pickle")
+		s.pickles(br, s.reopen(entry), entry, pickle.KindPlain, 0, "pickle")
 		return "pickle"
 	case bytes.HasPrefix(head, magicNpy):
 		return s.npy(br, entry)
@@ -191,10 +191,19 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 		s.unsupported(entry, "safetensors")
 		return "safetensors"
 	case len(head) > 0 && pickleStarts[head[0]] && pickleExts[ext]:
-		s.pickles(br, entry, pickle.KindPlain, 0, "pickle (protocol 0/1)")
+		s.pickles(br, s.reopen(entry), entry, pickle.KindPlain, 0, "pickle (protocol 0/1)")
 		return "pickle"
 	}
 	return "unknown"
+}
+
+// reopen returns an opener for the scanned file itself (entry ""), whose
+// pickle starts at offset 0; nil for anything inside a container.
+func (s *scanner) reopen(entry string) func() (io.ReadCloser, error) {
+	if entry != "" {
+		return nil
+	}
+	return func() (io.ReadCloser, error) { return os.Open(s.art.Path) }
 }
 
 func (s *scanner) unsupported(entry, format string) {
@@ -209,12 +218,22 @@ func isSafetensorsHeader(h []byte) bool {
 	return n > 1 && n < 100<<20 && h[8] == '{'
 }
 
-// pickles analyzes the pickle stream(s) in r.
-func (s *scanner) pickles(r io.Reader, entry string, kind pickle.Kind, maxPickles int, what string) {
+// pickles analyzes the pickle stream(s) in r. When reopen is not nil the
+// stream can be read again from the start, and the analysis keeps only the
+// memo entries the stream fetches (flat memory on large checkpoints).
+func (s *scanner) pickles(r io.Reader, reopen func() (io.ReadCloser, error), entry string, kind pickle.Kind, maxPickles int, what string) {
 	lim := pickle.DefaultLimits
 	lim.MaxPickle = maxPickles
 	pol := &pickle.Policy{Kind: kind, Allow: s.opts.Allow, Strict: s.opts.Strict}
-	res := pickle.Analyze(r, pol, lim)
+	var res *pickle.Result
+	if reopen != nil {
+		var err error
+		if res, err = pickle.AnalyzeTwoPass(reopen, pol, lim); err != nil {
+			res = pickle.Analyze(r, pol, lim)
+		}
+	} else {
+		res = pickle.Analyze(r, pol, lim)
+	}
 	s.art.Pickles = append(s.art.Pickles, PickleInfo{Entry: entry, Kind: kind.String(), Protocol: res.Stats.Protocol, Opcodes: res.Stats.Opcodes, Globals: res.Globals})
 	for _, is := range res.Issues {
 		rule := issueRules[is.Kind]
@@ -235,7 +254,60 @@ func (s *scanner) zip(ra io.ReaderAt, size int64, entry string, depth int) strin
 		s.report(pickleMalformedRule(), entry, -1, fmt.Sprintf("%s%s looks like a zip archive but cannot be read: %v", s.art.Path, where(entry), err), "zip: "+err.Error())
 		return "zip"
 	}
+	s.checkLocalNames(ra, zr, entry)
 	return s.zipEntries(zr, entry, depth)
+}
+
+// checkLocalNames compares each entry's name in its local file header with
+// the central directory's. Loaders that walk local headers and those that
+// read the central directory (Python's zipfile, torch) then see different
+// files under the same name, which is how payloads hide from scanners.
+func (s *scanner) checkLocalNames(ra io.ReaderAt, zr *zip.Reader, entry string) {
+	ra = &blockCache{r: ra}
+	for _, f := range zr.File {
+		data, err := f.DataOffset()
+		if err != nil {
+			continue
+		}
+		local, ok := localName(ra, data, len(f.Name))
+		if !ok {
+			s.report(ZipAnomaly, join(entry, f.Name), -1,
+				fmt.Sprintf("%s: no local file header found for entry %q", s.art.Path, f.Name), "no local header "+f.Name)
+			continue
+		}
+		if local != f.Name {
+			s.report(ZipAnomaly, join(entry, f.Name), -1,
+				fmt.Sprintf("%s: entry is named %q in the central directory but %q in its local header; tools that read different headers see different files", s.art.Path, f.Name, local),
+				"local name "+local+" central "+f.Name)
+		}
+	}
+}
+
+// localName finds the local file header whose data starts at data and
+// returns its file name. The header is 30 bytes, then name and extra field
+// of lengths given in it; it is searched for backwards from data.
+func localName(ra io.ReaderAt, data int64, nameHint int) (string, bool) {
+	for _, window := range []int64{int64(30 + nameHint + 1024), 30 + 2*65535} {
+		start := max(data-window, 0)
+		buf := make([]byte, data-start)
+		if _, err := ra.ReadAt(buf, start); err != nil {
+			return "", false
+		}
+		for i := len(buf) - 30; i >= 0; i-- {
+			if buf[i] != 'P' || buf[i+1] != 'K' || buf[i+2] != 3 || buf[i+3] != 4 {
+				continue
+			}
+			n := int(buf[i+26]) | int(buf[i+27])<<8
+			e := int(buf[i+28]) | int(buf[i+29])<<8
+			if start+int64(i+30+n+e) == data {
+				return string(buf[i+30 : i+30+n]), true
+			}
+		}
+		if start == 0 {
+			break
+		}
+	}
+	return "", false
 }
 
 func (s *scanner) nestedZip(r io.Reader, entry string, depth int) string {
@@ -307,7 +379,7 @@ func (s *scanner) zipEntries(zr *zip.Reader, entry string, depth int) string {
 			continue
 		}
 		if strings.HasSuffix(f.Name, ".pkl") || kind == pickle.KindTorch && strings.HasSuffix(f.Name, "data.pkl") {
-			s.pickles(rc, name, kind, 0, "pickle")
+			s.pickles(rc, f.Open, name, kind, 0, "pickle")
 		} else {
 			s.dispatchLimited(rc, name, depth, int64(f.UncompressedSize64))
 		}
@@ -428,7 +500,7 @@ func (s *scanner) npy(r *bufio.Reader, entry string) string {
 		return "npy"
 	}
 	if bytes.Contains(h, []byte("'|O'")) || bytes.Contains(h, []byte("\"|O\"")) {
-		s.pickles(r, join(entry, "(object array)"), pickle.KindPlain, 0, "pickled object array")
+		s.pickles(r, nil, join(entry, "(object array)"), pickle.KindPlain, 0, "pickled object array")
 		return "npy-object"
 	}
 	return "npy"
@@ -494,4 +566,36 @@ func looksLikeModelName(name string) bool {
 		}
 	}
 	return false
+}
+
+// blockCache serves small ReadAt calls from one cached 1 MiB block, so
+// checking the local headers of 100,000 entries costs a few hundred reads,
+// not 100,000.
+type blockCache struct {
+	r     io.ReaderAt
+	start int64
+	buf   []byte
+}
+
+const cacheBlock = 1 << 20
+
+func (c *blockCache) ReadAt(p []byte, off int64) (int, error) {
+	if len(p) > cacheBlock/2 {
+		return c.r.ReadAt(p, off)
+	}
+	if c.buf == nil || off < c.start || off+int64(len(p)) > c.start+int64(len(c.buf)) {
+		c.start = off // requests move forward through the file
+		if c.buf == nil {
+			c.buf = make([]byte, cacheBlock)
+		}
+		n, err := c.r.ReadAt(c.buf[:cacheBlock], c.start)
+		c.buf = c.buf[:n]
+		if off+int64(len(p)) > c.start+int64(n) {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, err
+		}
+	}
+	return copy(p, c.buf[off-c.start:]), nil
 }

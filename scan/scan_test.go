@@ -206,6 +206,21 @@ func TestZipCRCMismatch(t *testing.T) {
 	}
 }
 
+func TestZipLocalNameMismatch(t *testing.T) {
+	b := zipOf(t, entry{"archive/data.pkl", pickletest.TorchStateDict(1)}, entry{"archive/innocent", evilPickle()})
+	// Rename the second entry in its local header only.
+	i := bytes.Index(b, []byte("archive/innocent"))
+	copy(b[i:], "archive/data.pk2")
+	a := scanBytes(t, "model.pt", b, Options{})
+	if !hasRule(a, ZipAnomaly.ID, "in its local header") {
+		t.Errorf("local/central mismatch not reported: %v", ruleIDs(a))
+	}
+	// The payload is still found, whatever the names say.
+	if !hasRule(a, PickleDangerousGlobal.ID, "os.system") {
+		t.Errorf("payload missed: %v", ruleIDs(a))
+	}
+}
+
 func TestStrictPolicyReportsAnyPickle(t *testing.T) {
 	a := scanBytes(t, "state.pkl", plainPickle(), Options{Strict: true})
 	if !hasRule(a, PickleForbidden.ID, "strict") {

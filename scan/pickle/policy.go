@@ -356,6 +356,10 @@ func (c *checker) Call(call *Call) {
 		}
 		if st.verdict == Allowed {
 			c.checkHigherOrder(q, call)
+			// The arguments of an allowed call have been checked; only the
+			// callable matters from here on (BUILD and SETITEM targets), so
+			// free them: a checkpoint holds one such call per tensor.
+			call.Args, call.Kwargs = nil, nil
 		}
 	}
 }

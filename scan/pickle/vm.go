@@ -89,7 +89,31 @@ type Stats struct {
 // Limits.MaxPickle pickles). More than one pickle in the stream is itself a
 // Problem unless MaxPickle allows it.
 func Run(r io.Reader, lim Limits, obs Observer) Stats {
-	vm := &machine{r: bufio.NewReaderSize(r, 64<<10), lim: lim, obs: obs}
+	return run(r, lim, obs, nil)
+}
+
+// RunTwoPass is Run for a stream that can be read twice. A first, cheap pass
+// only notes which memo indices the stream ever fetches (GET, BINGET,
+// LONG_BINGET); the decoding pass then keeps only those memo entries. A
+// checkpoint memoizes every string, tuple and call but fetches a handful of
+// them back, so this keeps memory flat however many tensors it holds.
+func RunTwoPass(open func() (io.ReadCloser, error), lim Limits, obs Observer) (Stats, error) {
+	r, err := open()
+	if err != nil {
+		return Stats{}, err
+	}
+	gets := memoGets(r, lim)
+	r.Close()
+	r, err = open()
+	if err != nil {
+		return Stats{}, err
+	}
+	defer r.Close()
+	return run(r, lim, obs, gets), nil
+}
+
+func run(r io.Reader, lim Limits, obs Observer, gets map[int64]bool) Stats {
+	vm := &machine{r: bufio.NewReaderSize(r, 64<<10), lim: lim, obs: obs, gets: gets}
 	vm.run()
 	return vm.stats
 }
@@ -107,6 +131,11 @@ type machine struct {
 
 	frameEnd int64 // end offset of the current FRAME; 0 when none
 	stopped  bool  // a fatal problem ended decoding
+
+	// gets, when set, lists the memo indices the stream fetches; only those
+	// are stored. memoNext counts MEMOIZE indices either way.
+	gets     map[int64]bool
+	memoNext int64
 }
 
 var errStop = errors.New("stop")
@@ -140,6 +169,7 @@ func (m *machine) run() {
 		m.stack = m.stack[:0]
 		m.marks = m.marks[:0]
 		m.memo = map[int64]Value{}
+		m.memoNext = 0
 		m.frameEnd = 0
 		if err := m.one(); err != nil {
 			return
@@ -354,11 +384,16 @@ func (m *machine) blob(n uint64, start int64, what string) (string, int64, error
 		if m.lim.MaxBytes > 0 && m.off+rest > m.lim.MaxBytes {
 			return "", 0, m.fatal(start, "%s of %d bytes exceeds the %d-byte stream limit", what, n, m.lim.MaxBytes)
 		}
-		k, err := io.CopyN(io.Discard, m.r, rest)
-		m.off += k
-		if err != nil {
-			return "", 0, m.fatal(start, "truncated: %s declares %d bytes, %d left", what, n, int64(keep)+k)
+		var k int64
+		for k < rest {
+			d, err := m.r.Discard(int(min(rest-k, 1<<30)))
+			k += int64(d)
+			if err != nil {
+				m.off += k
+				return "", 0, m.fatal(start, "truncated: %s declares %d bytes, %d left", what, n, int64(keep)+k)
+			}
 		}
+		m.off += k
 	}
 	return string(b), int64(n), nil
 }
@@ -446,6 +481,12 @@ func (m *machine) memoPut(idx int64, v Value, start int64) error {
 	if idx < 0 {
 		m.problem(start, "negative memo index %d", idx)
 		return nil
+	}
+	if m.gets != nil && !m.gets[idx] {
+		if v == nil {
+			m.problem(start, "memo PUT with an empty stack")
+		}
+		return nil // never fetched: no need to keep it
 	}
 	if _, exists := m.memo[idx]; !exists && len(m.memo) >= m.lim.MaxMemo {
 		return m.fatal(start, "memo larger than %d entries", m.lim.MaxMemo)
@@ -651,6 +692,7 @@ func (m *machine) step(op byte, start int64) error {
 		if err != nil {
 			return err
 		}
+		mod, name = m.boundName(mod, start, op), m.boundName(name, start, op)
 		g := &Global{Module: mod, Name: name, Offset: start}
 		m.obs.Global(g)
 		if op == opGLOBAL {
@@ -764,9 +806,14 @@ func (m *machine) step(op byte, start int64) error {
 		if err != nil {
 			return err
 		}
+		if int64(idx) >= m.memoNext {
+			m.memoNext = int64(idx) + 1
+		}
 		return m.memoPut(int64(idx), m.top(start, op), start)
 	case opMEMOIZE:
-		return m.memoPut(int64(len(m.memo)), m.top(start, op), start)
+		idx := m.memoNext
+		m.memoNext++
+		return m.memoPut(idx, m.top(start, op), start)
 	case opGET:
 		s, err := m.line(start, "GET")
 		if err != nil {
@@ -822,6 +869,19 @@ func (m *machine) step(op byte, start int64) error {
 		return m.fatal(start, "unknown opcode 0x%02x: the stream cannot be decoded past this point", op)
 	}
 	return nil
+}
+
+// maxName bounds module and attribute names: real ones are identifiers.
+const maxName = 256
+
+// boundName reports and truncates an over-long GLOBAL/INST name, so that
+// findings quoting it stay small.
+func (m *machine) boundName(s string, start int64, op byte) string {
+	if len(s) <= maxName {
+		return s
+	}
+	m.problem(start, "%s name of %d bytes (names are identifiers)", opName(op), len(s))
+	return s[:maxName] + "..."
 }
 
 func (m *machine) blobOp(op byte, start int64) error {
@@ -921,4 +981,115 @@ func truncate(s string) string {
 		return s[:80] + "..."
 	}
 	return s
+}
+
+// argLen is the fixed argument length of an opcode, -1 for a text line,
+// -2 for two text lines, and -(10+k) for a k-byte length prefix followed
+// by that many bytes. Opcodes absent from the table have no argument.
+var argLen = map[byte]int{
+	opFLOAT: -1, opINT: -1, opLONG: -1, opPERSID: -1, opSTRING: -1, opUNICODE: -1, opGET: -1, opPUT: -1,
+	opGLOBAL: -2, opINST: -2,
+	opBININT: 4, opBININT1: 1, opBININT2: 2, opBINFLOAT: 8, opBINGET: 1, opLONG_BINGET: 4, opBINPUT: 1,
+	opLONG_BINPUT: 4, opPROTO: 1, opEXT1: 1, opEXT2: 2, opEXT4: 4, opFRAME: 8,
+	opLONG1: -11, opSHORT_BINSTRING: -11, opSHORT_BINUNI: -11, opSHORT_BINBYTES: -11,
+	opLONG4: -14, opBINSTRING: -14, opBINUNICODE: -14, opBINBYTES: -14,
+	opBINUNICODE8: -18, opBINBYTES8: -18, opBYTEARRAY8: -18,
+}
+
+// memoGets walks the opcodes without building values and returns every
+// memo index a GET opcode fetches. It stops quietly at anything it cannot
+// skip; the decoding pass reports such problems.
+func memoGets(r io.Reader, lim Limits) map[int64]bool {
+	br := bufio.NewReaderSize(r, 64<<10)
+	gets := map[int64]bool{}
+	var off int64
+	stops := 0
+	for {
+		op, err := br.ReadByte()
+		if err != nil {
+			return gets
+		}
+		off++
+		if lim.MaxBytes > 0 && off > lim.MaxBytes {
+			return gets
+		}
+		if op == opSTOP && lim.MaxPickle > 0 {
+			if stops++; stops >= lim.MaxPickle {
+				return gets
+			}
+		}
+		n, known := argLen[op]
+		if !known {
+			if _, ok := opNames[op]; !ok {
+				return gets
+			}
+			continue
+		}
+		switch {
+		case n == -1 || n == -2:
+			for i := 0; i < -n; i++ {
+				line, err := readLine(br, lim.MaxLine)
+				if err != nil {
+					return gets
+				}
+				off += int64(len(line)) + 1
+				if op == opGET {
+					if idx, err := strconv.ParseInt(line, 10, 64); err == nil {
+						gets[idx] = true
+					}
+				}
+			}
+		case n > 0:
+			var b [8]byte
+			if _, err := io.ReadFull(br, b[:n]); err != nil {
+				return gets
+			}
+			off += int64(n)
+			switch op {
+			case opBINGET:
+				gets[int64(b[0])] = true
+			case opLONG_BINGET:
+				gets[int64(binary.LittleEndian.Uint32(b[:4]))] = true
+			}
+		default:
+			k := -n - 10
+			var b [8]byte
+			if _, err := io.ReadFull(br, b[:k]); err != nil {
+				return gets
+			}
+			var length uint64
+			for i := k - 1; i >= 0; i-- {
+				length = length<<8 | uint64(b[i])
+			}
+			if length > math.MaxInt64/2 {
+				return gets
+			}
+			skipped, err := br.Discard(int(min(length, math.MaxInt32)))
+			off += int64(k) + int64(skipped)
+			if length > math.MaxInt32 {
+				return gets
+			}
+			if err != nil {
+				return gets
+			}
+		}
+	}
+}
+
+// readLine reads up to '\n' (excluded), failing past max bytes.
+func readLine(br *bufio.Reader, max int) (string, error) {
+	var b []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		b = append(b, chunk...)
+		if len(b) > max {
+			return "", errors.New("line too long")
+		}
+		if err == nil {
+			return string(b[:len(b)-1]), nil
+		}
+		if err != bufio.ErrBufferFull {
+			return "", err
+		}
+	}
 }
