@@ -249,6 +249,10 @@ func (s *scanner) pickles(r io.Reader, reopen func() (io.ReadCloser, error), ent
 // dispatched by content; a PyTorch layout (…/data.pkl with …/data/ records)
 // makes its pickles use the torch allow-list.
 func (s *scanner) zip(ra io.ReaderAt, size int64, entry string, depth int) string {
+	// archive/zip makes several small reads per entry (headers, data
+	// offsets); a block cache turns 100,000 entries' worth into a few
+	// hundred reads.
+	ra = &blockCache{r: ra}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		s.report(pickleMalformedRule(), entry, -1, fmt.Sprintf("%s%s looks like a zip archive but cannot be read: %v", s.art.Path, where(entry), err), "zip: "+err.Error())
@@ -263,7 +267,6 @@ func (s *scanner) zip(ra io.ReaderAt, size int64, entry string, depth int) strin
 // read the central directory (Python's zipfile, torch) then see different
 // files under the same name, which is how payloads hide from scanners.
 func (s *scanner) checkLocalNames(ra io.ReaderAt, zr *zip.Reader, entry string) {
-	ra = &blockCache{r: ra}
 	for _, f := range zr.File {
 		data, err := f.DataOffset()
 		if err != nil {

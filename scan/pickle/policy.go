@@ -215,8 +215,11 @@ func (p *Policy) Classify(module, name string) (Verdict, string) {
 
 // qualName is the resolved module.name the unpickler would look up.
 func qualName(g *Global) string {
-	m, n := resolve(g.Module, g.Name)
-	return m + "." + n
+	if g.q == "" {
+		m, n := resolve(g.Module, g.Name)
+		g.q = m + "." + n
+	}
+	return g.q
 }
 
 func parentModule(m string) string {

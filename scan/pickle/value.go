@@ -76,6 +76,8 @@ type Global struct {
 	Dynamic bool
 	// Ext is the copyreg extension code (EXT1/2/4) that named it, if any.
 	Ext int64
+
+	q string // resolved module.name, computed once (memoized globals are reused)
 }
 
 // Call is the result of invoking Func with Args: REDUCE, NEWOBJ(_EX), INST

@@ -112,7 +112,7 @@ func RunTwoPass(open func() (io.ReadCloser, error), lim Limits, obs Observer) (S
 	return run(r, lim, obs, gets), nil
 }
 
-func run(r io.Reader, lim Limits, obs Observer, gets map[int64]bool) Stats {
+func run(r io.Reader, lim Limits, obs Observer, gets *indexSet) Stats {
 	vm := &machine{r: bufio.NewReaderSize(r, 64<<10), lim: lim, obs: obs, gets: gets}
 	vm.run()
 	return vm.stats
@@ -134,7 +134,7 @@ type machine struct {
 
 	// gets, when set, lists the memo indices the stream fetches; only those
 	// are stored. memoNext counts MEMOIZE indices either way.
-	gets     map[int64]bool
+	gets     *indexSet
 	memoNext int64
 }
 
@@ -482,7 +482,7 @@ func (m *machine) memoPut(idx int64, v Value, start int64) error {
 		m.problem(start, "negative memo index %d", idx)
 		return nil
 	}
-	if m.gets != nil && !m.gets[idx] {
+	if m.gets != nil && !m.gets.has(idx) {
 		if v == nil {
 			m.problem(start, "memo PUT with an empty stack")
 		}
@@ -570,13 +570,13 @@ func (m *machine) step(op byte, start int64) error {
 		if err != nil {
 			return err
 		}
-		return m.push(Int{V: int64(int32(uint32(v)))}, start)
+		return m.push(intValue(int64(int32(uint32(v)))), start)
 	case opBININT1:
 		v, err := m.u8(start, "BININT1")
 		if err != nil {
 			return err
 		}
-		return m.push(Int{V: int64(v)}, start)
+		return m.push(intValue(int64(v)), start)
 	case opBININT2:
 		v, err := m.u16(start, "BININT2")
 		if err != nil {
@@ -999,9 +999,9 @@ var argLen = map[byte]int{
 // memoGets walks the opcodes without building values and returns every
 // memo index a GET opcode fetches. It stops quietly at anything it cannot
 // skip; the decoding pass reports such problems.
-func memoGets(r io.Reader, lim Limits) map[int64]bool {
+func memoGets(r io.Reader, lim Limits) *indexSet {
 	br := bufio.NewReaderSize(r, 64<<10)
-	gets := map[int64]bool{}
+	gets := &indexSet{}
 	var off int64
 	stops := 0
 	for {
@@ -1035,7 +1035,7 @@ func memoGets(r io.Reader, lim Limits) map[int64]bool {
 				off += int64(len(line)) + 1
 				if op == opGET {
 					if idx, err := strconv.ParseInt(line, 10, 64); err == nil {
-						gets[idx] = true
+						gets.add(idx)
 					}
 				}
 			}
@@ -1047,9 +1047,9 @@ func memoGets(r io.Reader, lim Limits) map[int64]bool {
 			off += int64(n)
 			switch op {
 			case opBINGET:
-				gets[int64(b[0])] = true
+				gets.add(int64(b[0]))
 			case opLONG_BINGET:
-				gets[int64(binary.LittleEndian.Uint32(b[:4]))] = true
+				gets.add(int64(binary.LittleEndian.Uint32(b[:4])))
 			}
 		default:
 			k := -n - 10
@@ -1092,4 +1092,51 @@ func readLine(br *bufio.Reader, max int) (string, error) {
 			return "", err
 		}
 	}
+}
+
+// indexSet is a set of memo indices: a bitset for the dense low range
+// pickles use, a map beyond it.
+type indexSet struct {
+	bits []uint64
+	big  map[int64]bool
+}
+
+const denseIndices = 1 << 24
+
+func (s *indexSet) add(i int64) {
+	if i >= 0 && i < denseIndices {
+		w := int(i >> 6)
+		if w >= len(s.bits) {
+			s.bits = append(s.bits, make([]uint64, w+1-len(s.bits))...)
+		}
+		s.bits[w] |= 1 << (uint(i) & 63)
+		return
+	}
+	if s.big == nil {
+		s.big = map[int64]bool{}
+	}
+	s.big[i] = true
+}
+
+func (s *indexSet) has(i int64) bool {
+	if i >= 0 && i < denseIndices {
+		w := int(i >> 6)
+		return w < len(s.bits) && s.bits[w]&(1<<(uint(i)&63)) != 0
+	}
+	return s.big[i]
+}
+
+// smallInts are pre-boxed small integers, so pushing one allocates nothing.
+var smallInts = func() (t [257]Value) {
+	for i := range t {
+		t[i] = Int{V: int64(i) - 1}
+	}
+	return
+}()
+
+func intValue(v int64) Value {
+	if v >= -1 && v <= 255 {
+		return smallInts[v+1]
+	}
+	return Int{V: v}
 }
