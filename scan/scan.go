@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
+	"compress/zlib"
 	"fmt"
 	"io"
 	"os"
@@ -167,6 +168,8 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 		return s.compressed(br, "gzip", entry, depth)
 	case bytes.HasPrefix(head, magicBzip2):
 		return s.compressed(br, "bzip2", entry, depth)
+	case isZlib(head):
+		return s.compressed(br, "zlib", entry, depth)
 	case bytes.HasPrefix(head, magicXz), bytes.HasPrefix(head, magicZstd), bytes.HasPrefix(head, magic7z):
 		kind := map[bool]string{true: "7z"}[bytes.HasPrefix(head, magic7z)]
 		if kind == "" {
@@ -425,7 +428,8 @@ func (s *scanner) compressed(r io.Reader, kind, entry string, depth int) string 
 		return kind
 	}
 	var dr io.Reader
-	if kind == "gzip" {
+	switch kind {
+	case "gzip":
 		gz, err := gzip.NewReader(r)
 		if err != nil {
 			s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: gzip stream cannot be read: %v", s.art.Path, where(entry), err), "gzip")
@@ -433,7 +437,15 @@ func (s *scanner) compressed(r io.Reader, kind, entry string, depth int) string 
 		}
 		defer gz.Close()
 		dr = gz
-	} else {
+	case "zlib":
+		zr, err := zlib.NewReader(r)
+		if err != nil {
+			s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: zlib stream cannot be read: %v", s.art.Path, where(entry), err), "zlib")
+			return kind
+		}
+		defer zr.Close()
+		dr = zr
+	default:
 		dr = bzip2.NewReader(r)
 	}
 	inner := entry
@@ -548,7 +560,7 @@ func sniff(head []byte, name string) string {
 	case len(head) > 0 && pickleStarts[head[0]] && pickleExts[ext]:
 		return "pickle"
 	case bytes.HasPrefix(head, magic7z), bytes.HasPrefix(head, magicXz), bytes.HasPrefix(head, magicZstd),
-		bytes.HasPrefix(head, magicGzip), bytes.HasPrefix(head, magicBzip2):
+		bytes.HasPrefix(head, magicGzip), bytes.HasPrefix(head, magicBzip2), isZlib(head):
 		if looksLikeModelName(name) {
 			return "compressed"
 		}
@@ -558,6 +570,12 @@ func sniff(head []byte, name string) string {
 
 // zipExts are zip-based model formats.
 var zipExts = map[string]bool{".pt": true, ".pth": true, ".ckpt": true, ".bin": true, ".npz": true, ".keras": true, ".model": true, ".mar": true}
+
+// isZlib recognises a zlib stream header (joblib's compress=N writes one):
+// deflate with a 32 KiB window or smaller, and the header checksum.
+func isZlib(h []byte) bool {
+	return len(h) >= 2 && h[0]&0x0f == 8 && h[0]>>4 <= 7 && (uint16(h[0])<<8|uint16(h[1]))%31 == 0
+}
 
 // looksLikeModelName says whether a compressed file's name suggests a
 // model inside (model.pkl.gz, weights.pt.7z); compressed files in general

@@ -2,7 +2,9 @@ package pickle
 
 import (
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -85,6 +87,9 @@ var plainAllowed = set(
 	"numpy.dtypes.Float64DType", "numpy.dtypes.Float32DType", "numpy.dtypes.Int64DType", "numpy.dtypes.Int32DType",
 	"numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__bit_generator_ctor",
 	"numpy.random._pickle.__generator_ctor",
+	// joblib's wrapper for arrays written raw into the stream (not the
+	// legacy NDArrayWrapper, which loads side files by name).
+	"joblib.numpy_pickle.NumpyArrayWrapper",
 )
 
 // torchAllowed adds what torch.save writes for tensors and state dicts.
@@ -194,6 +199,9 @@ func (p *Policy) Classify(module, name string) (Verdict, string) {
 	if dangerousNames[q] {
 		return Dangerous, "known to execute code, load nested pickles, touch files or reach the network"
 	}
+	if plainAllowed[q] || (p.Kind == KindTorch && torchAllowed[q]) {
+		return Allowed, "" // curated entries may sit in otherwise dangerous modules (joblib)
+	}
 	for m := mod; m != ""; m = parentModule(m) {
 		if dangerousModules[m] {
 			return Dangerous, "module " + m + " executes commands, imports code, deserialises or does I/O"
@@ -201,9 +209,6 @@ func (p *Policy) Classify(module, name string) (Verdict, string) {
 	}
 	if strings.Contains(name, ".") {
 		return Dangerous, "the dotted name walks attributes through " + mod + ": a different module can be reached (e.g. pathlib + os.system)"
-	}
-	if plainAllowed[q] || (p.Kind == KindTorch && torchAllowed[q]) {
-		return Allowed, ""
 	}
 	for _, a := range p.Allow {
 		if a == q || strings.HasSuffix(a, ".*") && strings.HasPrefix(q, strings.TrimSuffix(a, "*")) {
@@ -362,7 +367,9 @@ func (c *checker) Call(call *Call) {
 			// The arguments of an allowed call have been checked; only the
 			// callable matters from here on (BUILD and SETITEM targets), so
 			// free them: a checkpoint holds one such call per tensor.
-			call.Args, call.Kwargs = nil, nil
+			if !keepArgs[q] {
+				call.Args, call.Kwargs = nil, nil
+			}
 		}
 	}
 }
@@ -406,6 +413,9 @@ func kindOf(v Value) string {
 	return "value"
 }
 
+// keepArgs are allowed calls whose arguments later checks read.
+var keepArgs = set("numpy.dtype")
+
 // containerCalls are allowed callables whose results accept
 // SETITEM(S)/APPEND(S)/ADDITEMS and BUILD with ordinary state.
 var containerCalls = set(
@@ -415,6 +425,7 @@ var containerCalls = set(
 	"torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state", "builtins.object",
 	"numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__bit_generator_ctor",
 	"numpy.random._pickle.__generator_ctor", "torch.nn.parameter.Parameter",
+	"joblib.numpy_pickle.NumpyArrayWrapper",
 )
 
 func (c *checker) Mutation(mu *Mutation) {
@@ -488,8 +499,21 @@ func (c *checker) Persistent(p *Persistent) {
 // numel), the only persistent id torch.save writes.
 func badTorchPersistentID(id Value, p *Policy) string {
 	t, ok := id.(*Seq)
-	if !ok || t.Kind != Tuple || t.Len != 5 || len(t.Items) != 5 {
+	// torch.save writes 5-tuples; the legacy (pre-1.6) format adds view
+	// metadata: None or (view key, offset, size).
+	if !ok || t.Kind != Tuple || (t.Len != 5 && t.Len != 6) || len(t.Items) != t.Len {
 		return "not a 5-tuple"
+	}
+	if t.Len == 6 {
+		switch v := t.Items[5].(type) {
+		case None:
+		case *Seq:
+			if v.Kind != Tuple || v.Len != 3 {
+				return "view metadata is not (key, offset, size)"
+			}
+		default:
+			return "view metadata is not None or a tuple"
+		}
 	}
 	if s, ok := t.Items[0].(Str); !ok || s.S != "storage" {
 		return "first item is not 'storage'"
@@ -563,4 +587,99 @@ func verdictName(v Verdict) string {
 		return "dangerous"
 	}
 	return "unknown"
+}
+
+// AfterBuild recognises joblib's NumpyArrayWrapper: joblib writes the
+// array's bytes (after an optional alignment padding) or, for object
+// arrays, a nested pickle right after the wrapper's BUILD.
+func (c *checker) AfterBuild(target, state Value) (Payload, bool) {
+	call, ok := target.(*Call)
+	if !ok {
+		return Payload{}, false
+	}
+	g, ok := call.Func.(*Global)
+	if !ok || g.Ext != 0 || g.Dynamic || qualName(g) != "joblib.numpy_pickle.NumpyArrayWrapper" {
+		return Payload{}, false
+	}
+	d, ok := state.(*Dict)
+	if !ok {
+		return Payload{Problem: "joblib array wrapper without a state dict: the array's size is unknown"}, true
+	}
+	field := func(name string) Value {
+		for i, k := range d.Keys {
+			if s, ok := k.(Str); ok && s.S == name {
+				return d.Vals[i]
+			}
+		}
+		return nil
+	}
+	itemsize, object, why := dtypeSize(field("dtype"))
+	if why != "" {
+		return Payload{Problem: "joblib array wrapper: " + why}, true
+	}
+	if object {
+		// Object arrays are written as a nested protocol-2 pickle, with no
+		// alignment padding whatever the state says.
+		return Payload{Nested: true}, true
+	}
+	p := Payload{}
+	if _, ok := field("numpy_array_alignment_bytes").(Int); ok {
+		p.AlignByte = true
+	}
+	shape, ok := field("shape").(*Seq)
+	if !ok || shape.Len != len(shape.Items) {
+		return Payload{Problem: "joblib array wrapper without a readable shape: the array's size is unknown"}, true
+	}
+	n := itemsize
+	for _, it := range shape.Items {
+		dim, ok := it.(Int)
+		if !ok || dim.Text != "" || dim.V < 0 {
+			return Payload{Problem: "joblib array wrapper with an invalid dimension"}, true
+		}
+		if dim.V != 0 && n > math.MaxInt64/dim.V {
+			return Payload{Problem: "joblib array size overflows"}, true
+		}
+		n *= dim.V
+	}
+	p.Skip = n
+	return p, true
+}
+
+// dtypeSize reads the item size of a numpy.dtype(...) call value.
+func dtypeSize(v Value) (size int64, object bool, problem string) {
+	c, ok := v.(*Call)
+	if !ok {
+		return 0, false, "dtype is not a numpy.dtype value"
+	}
+	args, ok := c.Args.(*Seq)
+	if !ok || len(args.Items) == 0 {
+		return 0, false, "dtype without arguments"
+	}
+	spec, ok := args.Items[0].(Str)
+	if !ok || spec.S == "" {
+		return 0, false, "dtype without a type string"
+	}
+	kind, digits := spec.S[0], spec.S[1:]
+	switch kind {
+	case 'O':
+		return 0, true, ""
+	case 'b', 'i', 'u', 'f', 'c', 'M', 'm', '?':
+		if kind == '?' {
+			return 1, false, ""
+		}
+		n, err := strconv.Atoi(digits)
+		if err != nil || n <= 0 || n > 64 {
+			return 0, false, "dtype " + spec.S + " has no usable item size"
+		}
+		return int64(n), false, ""
+	case 'U', 'S', 'V':
+		// The item size is the 6th item of the dtype's BUILD state.
+		if st, ok := c.State.(*Seq); ok && len(st.Items) > 5 {
+			if n, ok := st.Items[5].(Int); ok && n.Text == "" && n.V > 0 {
+				return n.V, false, ""
+			}
+		}
+		return 0, false, "dtype " + spec.S + " without an item size"
+	}
+	return 0, false, "dtype " + spec.S + " is not supported"
 }

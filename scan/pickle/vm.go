@@ -16,6 +16,7 @@ package pickle
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -76,6 +77,21 @@ type Observer interface {
 	Problem(p Problem)
 }
 
+// Payload tells the VM about raw data a format writes into the pickle
+// stream after a BUILD (joblib writes NumPy array bytes, or a nested pickle
+// for object arrays, right after each NumpyArrayWrapper).
+type Payload struct {
+	Skip      int64  // raw bytes to skip
+	AlignByte bool   // a 1-byte padding length, then that much padding, comes first
+	Nested    bool   // a complete nested pickle follows
+	Problem   string // the payload's size cannot be determined: decoding stops
+}
+
+// PayloadHook is implemented by observers that recognise such formats.
+type PayloadHook interface {
+	AfterBuild(target, state Value) (Payload, bool)
+}
+
 // Stats summarises a decoded stream.
 type Stats struct {
 	Pickles  int   // complete pickles (ended by STOP)
@@ -102,8 +118,11 @@ func RunTwoPass(open func() (io.ReadCloser, error), lim Limits, obs Observer) (S
 	if err != nil {
 		return Stats{}, err
 	}
-	gets := memoGets(r, lim)
+	gets, ok := memoGets(r, lim)
 	r.Close()
+	if !ok {
+		gets = nil // the stream embeds raw payloads: keep every memo entry
+	}
 	r, err = open()
 	if err != nil {
 		return Stats{}, err
@@ -136,6 +155,8 @@ type machine struct {
 	// are stored. memoNext counts MEMOIZE indices either way.
 	gets     *indexSet
 	memoNext int64
+	depth    int   // nested pickles (joblib object arrays)
+	opEnd    int64 // end of the current opcode when a payload followed it
 }
 
 var errStop = errors.New("stop")
@@ -196,7 +217,11 @@ func (m *machine) one() error {
 		if err := m.step(op, start); err != nil {
 			return err
 		}
-		if m.frameEnd > 0 && m.off > m.frameEnd && start < m.frameEnd {
+		end := m.off
+		if m.opEnd > 0 {
+			end, m.opEnd = m.opEnd, 0 // raw payload after the opcode is not part of it
+		}
+		if m.frameEnd > 0 && end > m.frameEnd && start < m.frameEnd {
 			m.problem(start, "opcode %s crosses the end of its FRAME (frame ends at offset %d): unpicklers disagree on such streams", opName(op), m.frameEnd)
 		}
 		if op == opSTOP {
@@ -500,9 +525,12 @@ func (m *machine) memoPut(idx int64, v Value, start int64) error {
 
 func (m *machine) memoGet(idx int64, start int64) error {
 	v, ok := m.memo[idx]
-	if !ok {
+	if !ok && !(m.gets != nil && idx < m.memoNext) {
 		m.problem(start, "memo GET of index %d, which was never PUT", idx)
 	}
+	// (With first-pass filtering, a PUT index that is fetched is always
+	// kept; an unknown value here would only lose detail, not detection:
+	// every global is reported when it is created.)
 	return m.push(v, start)
 }
 
@@ -772,6 +800,11 @@ func (m *machine) step(op byte, start int64) error {
 			c.State = state
 		}
 		m.obs.Mutation(&Mutation{Op: "BUILD", Target: target, Arg: state, Offset: start})
+		if hook, ok := m.obs.(PayloadHook); ok {
+			if p, ok := hook.AfterBuild(target, state); ok {
+				return m.payload(p, start)
+			}
+		}
 	case opPERSID:
 		s, err := m.line(start, "PERSID")
 		if err != nil {
@@ -870,6 +903,48 @@ func (m *machine) step(op byte, start int64) error {
 	}
 	return nil
 }
+
+// payload consumes raw data that follows a BUILD.
+func (m *machine) payload(p Payload, start int64) error {
+	m.opEnd = m.off
+	if p.Problem != "" {
+		return m.fatal(start, "%s", p.Problem)
+	}
+	if p.AlignByte {
+		n, err := m.u8(start, "array alignment padding")
+		if err != nil {
+			return err
+		}
+		if _, _, err := m.blob(n, start, "array alignment padding"); err != nil {
+			return err
+		}
+	}
+	if p.Skip > 0 {
+		if _, _, err := m.blob(uint64(p.Skip), start, "raw array data"); err != nil {
+			return err
+		}
+	}
+	if p.Nested {
+		if m.depth >= maxNested {
+			return m.fatal(start, "pickles nested deeper than %d", maxNested)
+		}
+		stack, marks, memo, memoNext, frameEnd := m.stack, m.marks, m.memo, m.memoNext, m.frameEnd
+		m.stack, m.marks, m.memo, m.memoNext, m.frameEnd = nil, nil, map[int64]Value{}, 0, 0
+		gets := m.gets
+		m.gets = nil // the first pass did not see into nested pickles' indices
+		m.depth++
+		opEnd := m.opEnd
+		err := m.one()
+		m.opEnd = opEnd
+		m.depth--
+		m.stats.Pickles-- // the nested pickle is part of the outer one
+		m.stack, m.marks, m.memo, m.memoNext, m.frameEnd, m.gets = stack, marks, memo, memoNext, frameEnd, gets
+		return err
+	}
+	return nil
+}
+
+const maxNested = 8
 
 // maxName bounds module and attribute names: real ones are identifiers.
 const maxName = 256
@@ -999,7 +1074,9 @@ var argLen = map[byte]int{
 // memoGets walks the opcodes without building values and returns every
 // memo index a GET opcode fetches. It stops quietly at anything it cannot
 // skip; the decoding pass reports such problems.
-func memoGets(r io.Reader, lim Limits) *indexSet {
+// ok is false when the stream uses a format that writes raw data between
+// opcodes (joblib), which this pass cannot follow.
+func memoGets(r io.Reader, lim Limits) (_ *indexSet, ok bool) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	gets := &indexSet{}
 	var off int64
@@ -1007,21 +1084,21 @@ func memoGets(r io.Reader, lim Limits) *indexSet {
 	for {
 		op, err := br.ReadByte()
 		if err != nil {
-			return gets
+			return gets, true
 		}
 		off++
 		if lim.MaxBytes > 0 && off > lim.MaxBytes {
-			return gets
+			return gets, true
 		}
 		if op == opSTOP && lim.MaxPickle > 0 {
 			if stops++; stops >= lim.MaxPickle {
-				return gets
+				return gets, true
 			}
 		}
 		n, known := argLen[op]
 		if !known {
 			if _, ok := opNames[op]; !ok {
-				return gets
+				return gets, true
 			}
 			continue
 		}
@@ -1030,9 +1107,12 @@ func memoGets(r io.Reader, lim Limits) *indexSet {
 			for i := 0; i < -n; i++ {
 				line, err := readLine(br, lim.MaxLine)
 				if err != nil {
-					return gets
+					return gets, true
 				}
 				off += int64(len(line)) + 1
+				if strings.Contains(line, "numpy_pickle") {
+					return nil, false
+				}
 				if op == opGET {
 					if idx, err := strconv.ParseInt(line, 10, 64); err == nil {
 						gets.add(idx)
@@ -1042,7 +1122,7 @@ func memoGets(r io.Reader, lim Limits) *indexSet {
 		case n > 0:
 			var b [8]byte
 			if _, err := io.ReadFull(br, b[:n]); err != nil {
-				return gets
+				return gets, true
 			}
 			off += int64(n)
 			switch op {
@@ -1055,22 +1135,28 @@ func memoGets(r io.Reader, lim Limits) *indexSet {
 			k := -n - 10
 			var b [8]byte
 			if _, err := io.ReadFull(br, b[:k]); err != nil {
-				return gets
+				return gets, true
 			}
 			var length uint64
 			for i := k - 1; i >= 0; i-- {
 				length = length<<8 | uint64(b[i])
 			}
+			if op == opSHORT_BINUNI && length > 0 {
+				// STACK_GLOBAL names arrive as short strings.
+				if peek, err := br.Peek(int(length)); err == nil && bytes.Contains(peek, []byte("numpy_pickle")) {
+					return nil, false
+				}
+			}
 			if length > math.MaxInt64/2 {
-				return gets
+				return gets, true
 			}
 			skipped, err := br.Discard(int(min(length, math.MaxInt32)))
 			off += int64(k) + int64(skipped)
 			if length > math.MaxInt32 {
-				return gets
+				return gets, true
 			}
 			if err != nil {
-				return gets
+				return gets, true
 			}
 		}
 	}
