@@ -46,6 +46,9 @@ type Options struct {
 	Analyzers Analyzers
 	// Scan configures model scanning.
 	Scan scan.Options
+	// Progress, when set, is called before each input is analyzed, with
+	// the number done so far and the total.
+	Progress func(done, total int, path string)
 }
 
 // Analyzers is a set of analyzers.
@@ -129,7 +132,15 @@ func Run(opts Options) (*Result, error) {
 	// suppressions are matched, so a suppression of a disabled rule is not
 	// reported as unused.
 	popts := pipeline.Options{Enabled: func(*finding.Rule) bool { return true }, RuleOptions: cfg.RuleOptions}
+	total, done := len(w.files)+len(w.models), 0
+	progress := func(p string) {
+		if opts.Progress != nil {
+			opts.Progress(done, total, p)
+		}
+		done++
+	}
 	for _, f := range w.files {
+		progress(f)
 		fs, in, fileSups, err := analyzeSpec(f, popts)
 		if err != nil {
 			return nil, &UsageError{err}
@@ -147,6 +158,7 @@ func Run(opts Options) (*Result, error) {
 		}
 	}
 	for _, f := range w.models {
+		progress(f)
 		in, fs := analyzeModel(f, sopts)
 		rep.Inputs = append(rep.Inputs, in)
 		all = append(all, fs...)
@@ -163,6 +175,9 @@ func Run(opts Options) (*Result, error) {
 	finding.AssignFingerprints(all, fingerprintPath(cfg, opts.Paths[0]))
 	if base != nil {
 		all, rep.Baselined = config.ApplyBaseline(all, base)
+	}
+	if opts.Progress != nil {
+		opts.Progress(total, total, "")
 	}
 	finding.Sort(all)
 	rep.Findings = all

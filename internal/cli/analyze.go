@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -66,6 +67,7 @@ func (f *analysisFlags) runWith(cmd *cobra.Command, paths []string, base audit.O
 	opts := base
 	opts.Paths, opts.Config, opts.NoConfig, opts.Baseline = paths, f.config, f.noConfig, f.baseline
 	opts.Tool = report.Tool{Name: "mlgate", Version: version()}
+	opts.Progress = progressBar(cmd.ErrOrStderr())
 	res, err := audit.Run(opts)
 	if err != nil {
 		var ue *audit.UsageError
@@ -131,4 +133,38 @@ func useColor(mode string, w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progressBar returns a progress callback that redraws one line on w when
+// w is a terminal (nil otherwise), only once a run has taken more than a
+// second, and clears it at the end.
+func progressBar(w io.Writer) func(done, total int, path string) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	start := time.Now()
+	shown := false
+	return func(done, total int, path string) {
+		if done >= total {
+			if shown {
+				fmt.Fprint(f, "\r\x1b[2K")
+			}
+			return
+		}
+		if time.Since(start) < time.Second {
+			return
+		}
+		shown = true
+		const width = 24
+		filled := width * done / max(total, 1)
+		name := report.Sanitize(path)
+		if len(name) > 50 {
+			name = "..." + name[len(name)-47:]
+		}
+		fmt.Fprintf(f, "\r\x1b[2K[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total, name)
+	}
 }

@@ -352,3 +352,15 @@ func TestBadRuleOptionTypeIsAConfigError(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
+
+func TestProgressBarOnlyOnTerminals(t *testing.T) {
+	if progressBar(&bytes.Buffer{}) != nil {
+		t.Error("progress bar on a buffer")
+	}
+	r, w, _ := os.Pipe()
+	defer r.Close()
+	defer w.Close()
+	if progressBar(w) != nil {
+		t.Error("progress bar on a pipe")
+	}
+}
