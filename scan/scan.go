@@ -270,12 +270,13 @@ func (s *scanner) zip(ra io.ReaderAt, size int64, entry string, depth int) strin
 // read the central directory (Python's zipfile, torch) then see different
 // files under the same name, which is how payloads hide from scanners.
 func (s *scanner) checkLocalNames(ra io.ReaderAt, zr *zip.Reader, entry string) {
+	var scratch []byte
 	for _, f := range zr.File {
 		data, err := f.DataOffset()
 		if err != nil {
 			continue
 		}
-		local, ok := localName(ra, data, len(f.Name))
+		local, ok := localName(ra, data, len(f.Name), &scratch)
 		if !ok {
 			s.report(ZipAnomaly, join(entry, f.Name), -1,
 				fmt.Sprintf("%s: no local file header found for entry %q", s.art.Path, f.Name), "no local header "+f.Name)
@@ -292,10 +293,13 @@ func (s *scanner) checkLocalNames(ra io.ReaderAt, zr *zip.Reader, entry string) 
 // localName finds the local file header whose data starts at data and
 // returns its file name. The header is 30 bytes, then name and extra field
 // of lengths given in it; it is searched for backwards from data.
-func localName(ra io.ReaderAt, data int64, nameHint int) (string, bool) {
+func localName(ra io.ReaderAt, data int64, nameHint int, scratch *[]byte) (string, bool) {
 	for _, window := range []int64{int64(30 + nameHint + 1024), 30 + 2*65535} {
 		start := max(data-window, 0)
-		buf := make([]byte, data-start)
+		if int64(cap(*scratch)) < data-start {
+			*scratch = make([]byte, data-start)
+		}
+		buf := (*scratch)[:data-start]
 		if _, err := ra.ReadAt(buf, start); err != nil {
 			return "", false
 		}

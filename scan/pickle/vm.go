@@ -155,6 +155,7 @@ type machine struct {
 	// are stored. memoNext counts MEMOIZE indices either way.
 	gets     *indexSet
 	memoNext int64
+	scratch  [16]byte
 	depth    int   // nested pickles (joblib object arrays)
 	opEnd    int64 // end of the current opcode when a payload followed it
 }
@@ -333,7 +334,12 @@ func opName(op byte) string {
 // --- reading arguments -----------------------------------------------------
 
 func (m *machine) read(n int, start int64, what string) ([]byte, error) {
-	b := make([]byte, n)
+	var b []byte
+	if n <= len(m.scratch) {
+		b = m.scratch[:n] // fixed-size arguments: valid until the next read
+	} else {
+		b = make([]byte, n)
+	}
 	k, err := io.ReadFull(m.r, b)
 	m.off += int64(k)
 	if err != nil {
@@ -479,11 +485,20 @@ func (m *machine) popMark(start int64, op byte) []Value {
 	return items
 }
 
+// seq makes a container of items, keeping at most MaxItems of them; it
+// takes ownership of items (callers pass a fresh slice).
 func (m *machine) seq(kind SeqKind, items []Value) *Seq {
 	s := &Seq{Kind: kind, Len: len(items)}
-	s.Items = append([]Value(nil), items[:min(len(items), m.lim.MaxItems)]...)
+	if len(items) > m.lim.MaxItems {
+		items = append([]Value(nil), items[:m.lim.MaxItems]...)
+	}
+	s.Items = items
 	return s
 }
+
+// emptyTuple is shared: tuples are immutable, and mutations of a tuple are
+// reported, never applied.
+var emptyTuple = &Seq{Kind: Tuple}
 
 func (m *machine) appendItems(s *Seq, items []Value) {
 	s.Len += len(items)
@@ -670,7 +685,7 @@ func (m *machine) step(op byte, start int64) error {
 		opBINUNICODE8, opBINBYTES8, opBYTEARRAY8:
 		return m.blobOp(op, start)
 	case opEMPTY_TUPLE:
-		return m.push(&Seq{Kind: Tuple}, start)
+		return m.push(emptyTuple, start)
 	case opTUPLE:
 		return m.push(m.seq(Tuple, m.popMark(start, op)), start)
 	case opTUPLE1, opTUPLE2, opTUPLE3:
