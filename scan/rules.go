@@ -128,3 +128,26 @@ func UnknownFormatFinding(path string) finding.Finding {
 	return UnsupportedFormat.New(finding.Location{File: path, Logical: "file"},
 		path+" is not in a model format mlgate recognises (pickle, PyTorch, NumPy, zip, compressed); it was not analyzed", "unknown format")
 }
+
+// GGUF rules.
+var (
+	GGUFMalformed = finding.Register(&finding.Rule{
+		ID: "model/gguf-malformed", Title: "Malformed or inconsistent GGUF file", Severity: finding.High,
+		Doc: "The GGUF header, metadata or tensor table violates the format: bad magic or version, counts or " +
+			"lengths larger than the file, unknown value or tensor types, duplicate keys or tensor names, a bad " +
+			"alignment, tensors outside the file or overlapping. Loaders disagree on such files (which duplicate " +
+			"key wins, how far a length reaches), and several llama.cpp memory-safety bugs were reached exactly " +
+			"this way. mlgate parses the header without reading tensor data.",
+		Remediation: "Do not load the file; obtain it again from its source, or re-export it with the reference " +
+			"converter.",
+	})
+	GGUFTemplateInjection = finding.Register(&finding.Rule{
+		ID: "model/gguf-template-injection", Title: "GGUF chat template reaches Python internals", Severity: finding.Critical,
+		Doc: "The chat template stored in the GGUF metadata (tokenizer.chat_template) uses constructs that escape " +
+			"Jinja2 into Python — dunder attributes such as __class__, __globals__, __subclasses__, the attr filter, " +
+			"or the globals cycler/joiner/lipsum — which run code when a server renders the template without a " +
+			"sandbox (llama-cpp-python before 0.2.72, CVE-2024-34359). Ordinary chat templates never need them.",
+		Remediation: "Do not serve the model with this template: replace tokenizer.chat_template with a known-good " +
+			"template and render templates in a sandboxed environment.",
+	})
+)

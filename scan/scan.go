@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/mlgate/mlgate/finding"
+	"github.com/mlgate/mlgate/scan/gguf"
 	"github.com/mlgate/mlgate/scan/pickle"
 )
 
@@ -185,7 +186,11 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 			"tar")
 		return "tar"
 	case bytes.HasPrefix(head, magicGGUF):
-		s.unsupported(entry, "gguf")
+		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
+			s.gguf(ra, size)
+		} else {
+			s.unsupported(entry, "gguf (inside a container)")
+		}
 		return "gguf"
 	case bytes.HasPrefix(head, magicHDF5):
 		s.unsupported(entry, "hdf5")
@@ -207,6 +212,19 @@ func (s *scanner) reopen(entry string) func() (io.ReadCloser, error) {
 		return nil
 	}
 	return func() (io.ReadCloser, error) { return os.Open(s.art.Path) }
+}
+
+// gguf validates a GGUF file's header, metadata and tensor table and checks
+// its chat templates; tensor data is never read.
+func (s *scanner) gguf(ra io.ReaderAt, size int64) {
+	_, problems := gguf.Parse(ra, size)
+	for _, p := range problems {
+		rule := GGUFMalformed
+		if p.Kind == gguf.KindTemplate {
+			rule = GGUFTemplateInjection
+		}
+		s.report(rule, "", p.Offset, "GGUF: "+p.Msg, p.Kind+": "+p.Msg)
+	}
 }
 
 func (s *scanner) unsupported(entry, format string) {

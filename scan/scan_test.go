@@ -294,3 +294,34 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// ggufWith writes a minimal GGUF v3 file with one string KV and no tensors.
+func ggufWith(key, val string) []byte {
+	var b bytes.Buffer
+	w := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
+	b.WriteString("GGUF")
+	w(uint32(3))
+	w(uint64(0)) // tensors
+	w(uint64(1)) // kv pairs
+	w(uint64(len(key)))
+	b.WriteString(key)
+	w(uint32(8)) // STRING
+	w(uint64(len(val)))
+	b.WriteString(val)
+	return b.Bytes()
+}
+
+func TestGGUF(t *testing.T) {
+	benign := scanBytes(t, "m.gguf", ggufWith("tokenizer.chat_template", "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}"), Options{})
+	if len(benign.Findings) != 0 || benign.Format != "gguf" {
+		t.Errorf("benign GGUF: %s %v", benign.Format, ruleIDs(benign))
+	}
+	evil := scanBytes(t, "m.gguf", ggufWith("tokenizer.chat_template", "{{ cycler.__init__.__globals__.os.popen('id').read() }}"), Options{})
+	if !hasRule(evil, GGUFTemplateInjection.ID, "__globals__") {
+		t.Errorf("template injection: %v", ruleIDs(evil))
+	}
+	bad := scanBytes(t, "m.gguf", append([]byte("GGUF"), make([]byte, 20)...), Options{})
+	if !hasRule(bad, GGUFMalformed.ID, "") {
+		t.Errorf("malformed GGUF: %v", ruleIDs(bad))
+	}
+}
