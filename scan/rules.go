@@ -151,3 +151,14 @@ var (
 			"template and render templates in a sandboxed environment.",
 	})
 )
+
+// SafetensorsInvalid reports safetensors files that break the format.
+var SafetensorsInvalid = finding.Register(&finding.Rule{
+	ID: "model/safetensors-invalid", Title: "Invalid safetensors file", Severity: finding.High,
+	Doc: "safetensors cannot carry code, but only if the file is what the format says: a bounded JSON header with " +
+		"no duplicate keys, known dtypes, shapes whose byte size matches the offsets, tensors laid out contiguously " +
+		"from offset 0 with no gap, overlap or trailing data. Duplicate tensor names make different loaders read " +
+		"different weights; overlapping or out-of-range offsets and oversized headers have crashed loaders. A valid " +
+		"file yields no finding; mlgate reads only the header.",
+	Remediation: "Do not load the file; re-export it with the safetensors library, or obtain it again from its source.",
+})

@@ -23,6 +23,7 @@ import (
 	"github.com/mlgate/mlgate/finding"
 	"github.com/mlgate/mlgate/scan/gguf"
 	"github.com/mlgate/mlgate/scan/pickle"
+	"github.com/mlgate/mlgate/scan/safetensors"
 )
 
 // Options configure a scan.
@@ -196,7 +197,14 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 		s.unsupported(entry, "hdf5")
 		return "hdf5"
 	case len(head) >= 9 && isSafetensorsHeader(head):
-		s.unsupported(entry, "safetensors")
+		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
+			_, problems := safetensors.Validate(ra, size)
+			for _, p := range problems {
+				s.report(SafetensorsInvalid, "", p.Offset, "safetensors: "+p.Msg, p.Msg)
+			}
+		} else {
+			s.unsupported(entry, "safetensors (inside a container)")
+		}
 		return "safetensors"
 	case len(head) > 0 && pickleStarts[head[0]] && pickleExts[ext]:
 		s.pickles(br, s.reopen(entry), entry, pickle.KindPlain, 0, "pickle (protocol 0/1)")

@@ -235,6 +235,7 @@ func TestFormatsAreReported(t *testing.T) {
 		"model.pt":      "pytorch-zip",
 		"legacy.pt":     "pytorch-legacy",
 		"m.safetensors": "safetensors",
+		"m.safetensors": "safetensors",
 		"m.gguf":        "gguf",
 		"readme.txt":    "unknown",
 	} {
@@ -323,5 +324,31 @@ func TestGGUF(t *testing.T) {
 	bad := scanBytes(t, "m.gguf", append([]byte("GGUF"), make([]byte, 20)...), Options{})
 	if !hasRule(bad, GGUFMalformed.ID, "") {
 		t.Errorf("malformed GGUF: %v", ruleIDs(bad))
+	}
+}
+
+func safetensorsFile(header string, data int) []byte {
+	for (len(header))%8 != 0 {
+		header += " "
+	}
+	var b bytes.Buffer
+	binary.Write(&b, binary.LittleEndian, uint64(len(header)))
+	b.WriteString(header)
+	b.Write(make([]byte, data))
+	return b.Bytes()
+}
+
+func TestSafetensors(t *testing.T) {
+	valid := safetensorsFile(`{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"I64","shape":[],"data_offsets":[16,24]}}`, 24)
+	if a := scanBytes(t, "model.safetensors", valid, Options{}); len(a.Findings) != 0 || a.Format != "safetensors" {
+		t.Errorf("valid safetensors: %s %v", a.Format, ruleIDs(a))
+	}
+	dup := safetensorsFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8)
+	if a := scanBytes(t, "model.safetensors", dup, Options{}); !hasRule(a, SafetensorsInvalid.ID, "") {
+		t.Errorf("duplicate tensor names: %v", ruleIDs(a))
+	}
+	gap := safetensorsFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, 12)
+	if a := scanBytes(t, "model.safetensors", gap, Options{}); !hasRule(a, SafetensorsInvalid.ID, "") {
+		t.Errorf("trailing data: %v", ruleIDs(a))
 	}
 }
