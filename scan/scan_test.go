@@ -235,7 +235,6 @@ func TestFormatsAreReported(t *testing.T) {
 		"model.pt":      "pytorch-zip",
 		"legacy.pt":     "pytorch-legacy",
 		"m.safetensors": "safetensors",
-		"m.safetensors": "safetensors",
 		"m.gguf":        "gguf",
 		"readme.txt":    "unknown",
 	} {
