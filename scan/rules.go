@@ -162,3 +162,12 @@ var SafetensorsInvalid = finding.Register(&finding.Rule{
 		"file yields no finding; mlgate reads only the header.",
 	Remediation: "Do not load the file; re-export it with the safetensors library, or obtain it again from its source.",
 })
+
+// LegacyTarCheckpoint reports PyTorch's oldest, tar-based format.
+var LegacyTarCheckpoint = finding.Register(&finding.Rule{
+	ID: "model/legacy-tar-checkpoint", Title: "PyTorch tar checkpoint (pre-0.4 format)", Severity: finding.High,
+	Doc: "The file is a tar archive in PyTorch's oldest checkpoint layout (sys_info, pickle, storages, tensors). " +
+		"Current torch versions no longer write it, tools disagree on how they read it, and a tar can carry members " +
+		"no loader expects. mlgate checks its pickles with the PyTorch allow-list but does not call the file safe.",
+	Remediation: "Re-export the weights with a current torch.save, or better as safetensors, from a trusted environment.",
+})

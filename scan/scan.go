@@ -7,6 +7,7 @@
 package scan
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bufio"
 	"bytes"
@@ -182,10 +183,7 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 			kind)
 		return kind
 	case len(head) > 262 && string(head[257:262]) == "ustar":
-		s.report(UnscannableContainer, entry, -1,
-			fmt.Sprintf("%s%s is a tar archive (the oldest PyTorch format, or a wrapped model); tar contents are not scanned and torch refuses tar checkpoints by default", s.art.Path, where(entry)),
-			"tar")
-		return "tar"
+		return s.tar(br, entry, depth)
 	case bytes.HasPrefix(head, magicGGUF):
 		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
 			s.gguf(ra, size)
@@ -245,6 +243,57 @@ func (s *scanner) unsupported(entry, format string) {
 func isSafetensorsHeader(h []byte) bool {
 	n := uint64(h[0]) | uint64(h[1])<<8 | uint64(h[2])<<16 | uint64(h[3])<<24 | uint64(h[4])<<32 | uint64(h[5])<<40 | uint64(h[6])<<48 | uint64(h[7])<<56
 	return n > 1 && n < 100<<20 && h[8] == '{'
+}
+
+// tar scans every regular member of a tar archive by content. The oldest
+// PyTorch format is a tar (sys_info, pickle, storages, tensors): it is
+// reported, and its pickles are checked with the PyTorch allow-list.
+func (s *scanner) tar(r io.Reader, entry string, depth int) string {
+	if depth >= s.opts.MaxDepth {
+		s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: containers nested deeper than %d are not opened", s.art.Path, where(entry), s.opts.MaxDepth), "depth")
+		return "tar"
+	}
+	tr := tar.NewReader(r)
+	format := "tar"
+	var total int64
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			s.report(ZipAnomaly, entry, -1, fmt.Sprintf("%s%s: tar archive cannot be read past a point: %v", s.art.Path, where(entry), err), "tar: "+err.Error())
+			break
+		}
+		name := join(entry, h.Name)
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		if path.Base(h.Name) == "sys_info" || path.Base(h.Name) == "storages" {
+			if format != "pytorch-tar" {
+				format = "pytorch-tar"
+				s.report(LegacyTarCheckpoint, entry, -1,
+					fmt.Sprintf("%s%s is a PyTorch tar checkpoint, the format before 0.4; torch.load only reads it with pickle, and tar members can hold anything", s.art.Path, where(entry)),
+					"pytorch tar")
+			}
+		}
+		total += h.Size
+		if h.Size < 0 || total > s.opts.MaxDecompressed {
+			s.report(ZipAnomaly, name, -1, fmt.Sprintf("%s: tar members exceed %d bytes; the rest was not scanned", s.art.Path, s.opts.MaxDecompressed), "tar size")
+			break
+		}
+		if format == "pytorch-tar" && (path.Base(h.Name) == "storages" || path.Base(h.Name) == "tensors") {
+			// A pickle of counts followed by raw storage bytes.
+			s.pickles(tr, nil, name, pickle.KindTorch, 1, "legacy PyTorch tar member")
+			continue
+		}
+		if format == "pytorch-tar" {
+			s.pickles(tr, nil, name, pickle.KindTorch, 0, "legacy PyTorch tar member")
+			continue
+		}
+		s.dispatch(tr, -1, name, depth+1)
+	}
+	return format
 }
 
 // pickles analyzes the pickle stream(s) in r. When reopen is not nil the
