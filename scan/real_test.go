@@ -78,3 +78,24 @@ func TestRealCheckpointWithSwappedPickle(t *testing.T) {
 		t.Errorf("format %s findings %v", a.Format, ruleIDs(a))
 	}
 }
+
+func TestONNXModels(t *testing.T) {
+	for name, want := range map[string]string{
+		"benign_add.onnx":              "",
+		"benign_if.onnx":               "",
+		"benign_external.onnx":         "",
+		"evil_external_traversal.onnx": ONNXExternalData.ID,
+		"custom_domain.onnx":           ONNXCustomDomain.ID,
+	} {
+		a, err := File(filepath.Join("onnx", "testdata", name), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Format != "onnx" {
+			t.Errorf("%s: format %s", name, a.Format)
+		}
+		if want == "" && len(a.Findings) != 0 || want != "" && !hasRule(a, want, "") {
+			t.Errorf("%s: want %q, got %v", name, want, ruleIDs(a))
+		}
+	}
+}

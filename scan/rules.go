@@ -171,3 +171,29 @@ var LegacyTarCheckpoint = finding.Register(&finding.Rule{
 		"no loader expects. mlgate checks its pickles with the PyTorch allow-list but does not call the file safe.",
 	Remediation: "Re-export the weights with a current torch.save, or better as safetensors, from a trusted environment.",
 })
+
+// ONNX rules.
+var (
+	ONNXExternalData = finding.Register(&finding.Rule{
+		ID: "model/onnx-external-data-escape", Title: "ONNX external data outside the model directory", Severity: finding.High,
+		Doc: "A tensor's external_data location is an absolute path, a URL, or climbs out of the model's directory " +
+			"with '..'. Loading the model then reads that file (an SSH key, /etc/passwd, a cloud credential) into a " +
+			"tensor that inference can leak; this is the ONNX path-traversal class of CVE-2024-27318/27319.",
+		Remediation: "Keep external data files next to the model and reference them by relative names; do not load " +
+			"models whose external data points elsewhere.",
+	})
+	ONNXCustomDomain = finding.Register(&finding.Rule{
+		ID: "model/onnx-custom-domain", Title: "ONNX model needs custom operators", Severity: finding.Medium,
+		Doc: "The model uses operators from a domain no standard runtime implements, so serving it requires " +
+			"registering a native custom-operator library. That library is code from wherever the model came from, " +
+			"not part of the model, and is easy to overlook in review.",
+		Remediation: "Check where the custom operator library comes from and pin it; prefer models that use only " +
+			"standard ONNX operators.",
+	})
+	ONNXMalformed = finding.Register(&finding.Rule{
+		ID: "model/onnx-malformed", Title: "Malformed ONNX protobuf", Severity: finding.High,
+		Doc: "The ONNX file's protobuf encoding is invalid: truncated fields, lengths beyond their message, wire " +
+			"types ONNX never writes, or nesting beyond the limit. Parsers differ on such input.",
+		Remediation: "Do not load the file; obtain it again from its source.",
+	})
+)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/mlgate/mlgate/finding"
 	"github.com/mlgate/mlgate/scan/gguf"
+	"github.com/mlgate/mlgate/scan/onnx"
 	"github.com/mlgate/mlgate/scan/pickle"
 	"github.com/mlgate/mlgate/scan/safetensors"
 )
@@ -207,6 +208,13 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 	case len(head) > 0 && pickleStarts[head[0]] && pickleExts[ext]:
 		s.pickles(br, s.reopen(entry), entry, pickle.KindPlain, 0, "pickle (protocol 0/1)")
 		return "pickle"
+	case ext == ".onnx":
+		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
+			s.onnx(ra, size)
+		} else {
+			s.unsupported(entry, "onnx (inside a container)")
+		}
+		return "onnx"
 	}
 	return "unknown"
 }
@@ -230,6 +238,21 @@ func (s *scanner) gguf(ra io.ReaderAt, size int64) {
 			rule = GGUFTemplateInjection
 		}
 		s.report(rule, "", p.Offset, "GGUF: "+p.Msg, p.Kind+": "+p.Msg)
+	}
+}
+
+// onnx walks an ONNX model's protobuf; tensor bytes are skipped.
+func (s *scanner) onnx(ra io.ReaderAt, size int64) {
+	_, problems := onnx.Check(&blockCache{r: ra}, size)
+	for _, p := range problems {
+		rule := ONNXMalformed
+		switch p.Kind {
+		case onnx.KindExternalData:
+			rule = ONNXExternalData
+		case onnx.KindCustomDomain:
+			rule = ONNXCustomDomain
+		}
+		s.report(rule, "", p.Offset, "ONNX: "+p.Msg, p.Kind+": "+p.Msg)
 	}
 }
 
@@ -638,6 +661,8 @@ func sniff(head []byte, name string) string {
 		return "safetensors"
 	case len(head) > 0 && pickleStarts[head[0]] && pickleExts[ext]:
 		return "pickle"
+	case ext == ".onnx" && len(head) > 0 && head[0] == 0x08:
+		return "onnx"
 	case bytes.HasPrefix(head, magic7z), bytes.HasPrefix(head, magicXz), bytes.HasPrefix(head, magicZstd),
 		bytes.HasPrefix(head, magicGzip), bytes.HasPrefix(head, magicBzip2), isZlib(head):
 		if looksLikeModelName(name) {
