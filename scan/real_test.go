@@ -99,3 +99,24 @@ func TestONNXModels(t *testing.T) {
 		}
 	}
 }
+
+func TestKerasModels(t *testing.T) {
+	for name, want := range map[string][2]string{
+		"benign.keras":        {"keras", ""},
+		"lambda.keras":        {"keras", KerasLambda.ID},
+		"custom_object.keras": {"keras", KerasCustomObject.ID},
+		"benign_legacy.h5":    {"keras-h5", ""},
+		"lambda_legacy.h5":    {"keras-h5", KerasLambda.ID},
+	} {
+		a, err := File(filepath.Join("keras", "testdata", name), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Format != want[0] {
+			t.Errorf("%s: format %s, want %s", name, a.Format, want[0])
+		}
+		if want[1] == "" && len(a.Findings) != 0 || want[1] != "" && !hasRule(a, want[1], "") {
+			t.Errorf("%s: want %q, got %v", name, want[1], ruleIDs(a))
+		}
+	}
+}

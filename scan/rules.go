@@ -197,3 +197,27 @@ var (
 		Remediation: "Do not load the file; obtain it again from its source.",
 	})
 )
+
+// Keras rules.
+var (
+	KerasLambda = finding.Register(&finding.Rule{
+		ID: "model/keras-lambda", Title: "Keras model carries executable Python code", Severity: finding.Critical,
+		Doc: "A Lambda layer (or another serialized lambda) stores Python bytecode in the model configuration; Keras " +
+			"runs it when the model is loaded or called. safe_mode is the only guard, older Keras has none, and " +
+			"CVE-2024-3660 bypassed it. TFOpLambda layers that call file or Python functions are reported too.",
+		Remediation: "Do not load the model; rebuild the layer in code you control and load only the weights.",
+	})
+	KerasCustomObject = finding.Register(&finding.Rule{
+		ID: "model/keras-custom-object", Title: "Keras model imports a module outside Keras", Severity: finding.High,
+		Doc: "An object in the model configuration names a module that is not part of Keras; deserializing the " +
+			"model imports that module and instantiates the object, running whatever code they contain.",
+		Remediation: "Check the module; if it is your own and trusted, load the model with it registered explicitly. " +
+			"Otherwise do not load the model.",
+	})
+	KerasMalformed = finding.Register(&finding.Rule{
+		ID: "model/keras-config-malformed", Title: "Keras configuration that cannot be read", Severity: finding.High,
+		Doc: "The model's configuration JSON is invalid, too large or too deeply nested, or a legacy HDF5 model's " +
+			"model_config could not be located, so it could not be checked.",
+		Remediation: "Do not load the model until it can be inspected.",
+	})
+)

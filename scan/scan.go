@@ -23,6 +23,7 @@ import (
 
 	"github.com/mlgate/mlgate/finding"
 	"github.com/mlgate/mlgate/scan/gguf"
+	"github.com/mlgate/mlgate/scan/keras"
 	"github.com/mlgate/mlgate/scan/onnx"
 	"github.com/mlgate/mlgate/scan/pickle"
 	"github.com/mlgate/mlgate/scan/safetensors"
@@ -193,7 +194,10 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 		}
 		return "gguf"
 	case bytes.HasPrefix(head, magicHDF5):
-		s.unsupported(entry, "hdf5")
+		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
+			return s.h5(ra, size)
+		}
+		s.unsupported(entry, "hdf5 (inside a container)")
 		return "hdf5"
 	case len(head) >= 9 && isSafetensorsHeader(head):
 		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
@@ -253,6 +257,46 @@ func (s *scanner) onnx(ra io.ReaderAt, size int64) {
 			rule = ONNXCustomDomain
 		}
 		s.report(rule, "", p.Offset, "ONNX: "+p.Msg, p.Kind+": "+p.Msg)
+	}
+}
+
+// kerasConfig checks a .keras archive's config.json.
+func (s *scanner) kerasConfig(r io.Reader, entry string) {
+	b, err := io.ReadAll(io.LimitReader(r, keras.MaxConfig+1))
+	if err != nil {
+		s.report(KerasMalformed, entry, -1, fmt.Sprintf("%s: %s cannot be read: %v", s.art.Path, entry, err), "unreadable")
+		return
+	}
+	s.kerasProblems(keras.CheckConfig(b), entry)
+}
+
+// h5 looks for a legacy Keras model_config in an HDF5 file.
+func (s *scanner) h5(ra io.ReaderAt, size int64) string {
+	cfg, off, found := keras.FindH5Config(ra, size)
+	if !found {
+		s.report(UnsupportedFormat, "", -1,
+			fmt.Sprintf("%s is HDF5 without a Keras model_config mlgate could locate (it searches the first %d MiB by content; it does not parse HDF5 structures), so it was not analyzed", s.art.Path, keras.SearchLimit>>20),
+			"hdf5 without model_config")
+		return "hdf5"
+	}
+	s.kerasProblems(keras.CheckConfig(cfg), fmt.Sprintf("model_config@offset %d", off))
+	return "keras-h5"
+}
+
+func (s *scanner) kerasProblems(ps []keras.Problem, entry string) {
+	for _, p := range ps {
+		rule := KerasMalformed
+		switch p.Kind {
+		case keras.KindLambda:
+			rule = KerasLambda
+		case keras.KindCustom:
+			rule = KerasCustomObject
+		}
+		loc := entry
+		if p.Path != "" {
+			loc += "#" + p.Path
+		}
+		s.report(rule, loc, -1, "Keras: "+p.Msg, p.Kind+" "+p.Path)
 	}
 }
 
@@ -456,6 +500,9 @@ func (s *scanner) zipEntries(zr *zip.Reader, entry string, depth int) string {
 	if len(torchPrefixes) > 0 {
 		format = "pytorch-zip"
 	}
+	if names["config.json"] > 0 && (names["metadata.json"] > 0 || names["model.weights.h5"] > 0) {
+		format = "keras"
+	}
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() {
 			continue
@@ -473,8 +520,9 @@ func (s *scanner) zipEntries(zr *zip.Reader, entry string, depth int) string {
 		if torchPrefixes[dir] {
 			kind = pickle.KindTorch
 		}
-		// Tensor data records are raw bytes: skip them unread.
-		if isTorchDataRecord(f.Name, torchPrefixes) {
+		// Tensor data records are raw bytes, and a .keras archive's weights
+		// file holds only arrays: skip them unread.
+		if isTorchDataRecord(f.Name, torchPrefixes) || format == "keras" && f.Name == "model.weights.h5" {
 			continue
 		}
 		if f.UncompressedSize64 > uint64(s.opts.MaxDecompressed) || (f.CompressedSize64 > 0 && f.UncompressedSize64/f.CompressedSize64 > 1000 && f.UncompressedSize64 > 100<<20) {
@@ -486,7 +534,9 @@ func (s *scanner) zipEntries(zr *zip.Reader, entry string, depth int) string {
 			s.report(ZipAnomaly, name, -1, fmt.Sprintf("%s: entry %s cannot be opened: %v", s.art.Path, f.Name, err), "open "+f.Name)
 			continue
 		}
-		if strings.HasSuffix(f.Name, ".pkl") || kind == pickle.KindTorch && strings.HasSuffix(f.Name, "data.pkl") {
+		if format == "keras" && f.Name == "config.json" {
+			s.kerasConfig(rc, name)
+		} else if strings.HasSuffix(f.Name, ".pkl") || kind == pickle.KindTorch && strings.HasSuffix(f.Name, "data.pkl") {
 			s.pickles(rc, f.Open, name, kind, 0, "pickle")
 		} else {
 			s.dispatchLimited(rc, name, depth, int64(f.UncompressedSize64))
