@@ -221,3 +221,22 @@ var (
 		Remediation: "Do not load the model until it can be inspected.",
 	})
 )
+
+// SavedModel rules.
+var (
+	SavedModelRiskyOp = finding.Register(&finding.Rule{
+		ID: "model/savedmodel-risky-op", Title: "TensorFlow graph reads or writes files or runs Python", Severity: finding.Critical,
+		Doc: "The SavedModel's graph (or a function in its library) contains operations a model has no business " +
+			"running: ReadFile, WriteFile, MatchingFiles, PyFunc/EagerPyFunc (critical), and dataset readers, summary " +
+			"writers, debug identities, ImmutableConst, PrintV2 and proto codecs that open files or endpoints named in " +
+			"their attributes (high). Serving or calling the model executes them: a graph can read credentials into " +
+			"its outputs or overwrite files such as ~/.bashrc. SaveV2/RestoreV2, which every SavedModel uses for its " +
+			"variables, are not reported.",
+		Remediation: "Do not serve the model; rebuild it from trusted code, or strip the operations and re-export it.",
+	})
+	SavedModelMalformed = finding.Register(&finding.Rule{
+		ID: "model/savedmodel-malformed", Title: "Malformed SavedModel protobuf", Severity: finding.High,
+		Doc:         "saved_model.pb is not a valid protobuf encoding (truncated fields, lengths beyond their message, invalid tags, nesting beyond the limit), so it could not be fully checked.",
+		Remediation: "Do not load the model; obtain it again from its source.",
+	})
+)

@@ -27,6 +27,7 @@ import (
 	"github.com/mlgate/mlgate/scan/onnx"
 	"github.com/mlgate/mlgate/scan/pickle"
 	"github.com/mlgate/mlgate/scan/safetensors"
+	"github.com/mlgate/mlgate/scan/savedmodel"
 )
 
 // Options configure a scan.
@@ -212,6 +213,13 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 	case len(head) > 0 && pickleStarts[head[0]] && pickleExts[ext]:
 		s.pickles(br, s.reopen(entry), entry, pickle.KindPlain, 0, "pickle (protocol 0/1)")
 		return "pickle"
+	case path.Base(name) == "saved_model.pb":
+		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
+			s.savedModel(ra, size)
+		} else {
+			s.unsupported(entry, "saved_model.pb (inside a container)")
+		}
+		return "savedmodel"
 	case ext == ".onnx":
 		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
 			s.onnx(ra, size)
@@ -242,6 +250,22 @@ func (s *scanner) gguf(ra io.ReaderAt, size int64) {
 			rule = GGUFTemplateInjection
 		}
 		s.report(rule, "", p.Offset, "GGUF: "+p.Msg, p.Kind+": "+p.Msg)
+	}
+}
+
+// savedModel walks saved_model.pb for risky graph operations.
+func (s *scanner) savedModel(ra io.ReaderAt, size int64) {
+	_, problems := savedmodel.Check(&blockCache{r: ra}, size)
+	for _, p := range problems {
+		if p.Kind != "op" {
+			s.report(SavedModelMalformed, "", p.Offset, "SavedModel: "+p.Msg, p.Msg)
+			continue
+		}
+		f := SavedModelRiskyOp.New(finding.Location{File: s.art.Path, Logical: fmt.Sprintf("@offset %d", p.Offset)}, "SavedModel: "+p.Msg, "op "+p.Op)
+		if p.Level == savedmodel.High {
+			f.Severity = finding.High
+		}
+		s.art.Findings = append(s.art.Findings, f)
 	}
 }
 
@@ -713,6 +737,8 @@ func sniff(head []byte, name string) string {
 		return "pickle"
 	case ext == ".onnx" && len(head) > 0 && head[0] == 0x08:
 		return "onnx"
+	case name == "saved_model.pb":
+		return "savedmodel"
 	case bytes.HasPrefix(head, magic7z), bytes.HasPrefix(head, magicXz), bytes.HasPrefix(head, magicZstd),
 		bytes.HasPrefix(head, magicGzip), bytes.HasPrefix(head, magicBzip2), isZlib(head):
 		if looksLikeModelName(name) {

@@ -352,3 +352,25 @@ func TestSafetensors(t *testing.T) {
 		t.Errorf("trailing data: %v", ruleIDs(a))
 	}
 }
+
+func TestSavedModelByName(t *testing.T) {
+	// A minimal SavedModel with a WriteFile node (field numbers as in
+	// tensorflow/core/protobuf/saved_model.proto and graph.proto).
+	node := append([]byte{0x0a, 0x01, 'w', 0x12, 0x09}, "WriteFile"...)
+	graph := append([]byte{0x0a, byte(len(node))}, node...)
+	meta := append([]byte{0x12, byte(len(graph))}, graph...)
+	sm := append([]byte{0x08, 0x01, 0x12, byte(len(meta))}, meta...)
+	dir := t.TempDir()
+	p := filepath.Join(dir, "saved_model.pb")
+	os.WriteFile(p, sm, 0o644)
+	a, err := File(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Format != "savedmodel" || !hasRule(a, SavedModelRiskyOp.ID, "WriteFile") {
+		t.Errorf("%s %v", a.Format, ruleIDs(a))
+	}
+	if Detect(p) != "savedmodel" {
+		t.Error("Detect does not recognise saved_model.pb")
+	}
+}
