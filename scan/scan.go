@@ -324,6 +324,15 @@ func (s *scanner) kerasProblems(ps []keras.Problem, entry string) {
 	}
 }
 
+// tooDeep reports (once per container) that nesting reached the limit.
+func (s *scanner) tooDeep(entry string, depth int) bool {
+	if depth < s.opts.MaxDepth {
+		return false
+	}
+	s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: containers nested deeper than %d are not opened", s.art.Path, where(entry), s.opts.MaxDepth), "depth")
+	return true
+}
+
 func (s *scanner) unsupported(entry, format string) {
 	s.report(UnsupportedFormat, entry, -1,
 		fmt.Sprintf("%s%s is %s; this mlgate recognises the format but does not analyze it yet", s.art.Path, where(entry), format),
@@ -340,8 +349,7 @@ func isSafetensorsHeader(h []byte) bool {
 // PyTorch format is a tar (sys_info, pickle, storages, tensors): it is
 // reported, and its pickles are checked with the PyTorch allow-list.
 func (s *scanner) tar(r io.Reader, entry string, depth int) string {
-	if depth >= s.opts.MaxDepth {
-		s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: containers nested deeper than %d are not opened", s.art.Path, where(entry), s.opts.MaxDepth), "depth")
+	if s.tooDeep(entry, depth) {
 		return "tar"
 	}
 	tr := tar.NewReader(r)
@@ -487,8 +495,7 @@ func localName(ra io.ReaderAt, data int64, nameHint int, scratch *[]byte) (strin
 }
 
 func (s *scanner) nestedZip(r io.Reader, entry string, depth int) string {
-	if depth >= s.opts.MaxDepth {
-		s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: containers nested deeper than %d are not opened", s.art.Path, where(entry), s.opts.MaxDepth), "depth")
+	if s.tooDeep(entry, depth) {
 		return "zip"
 	}
 	b, err := io.ReadAll(io.LimitReader(r, s.opts.MaxDecompressed+1))
@@ -599,30 +606,25 @@ func join(entry, name string) string {
 
 // compressed scans a gzip or bzip2 stream's content, bounded.
 func (s *scanner) compressed(r io.Reader, kind, entry string, depth int) string {
-	if depth >= s.opts.MaxDepth {
-		s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: containers nested deeper than %d are not opened", s.art.Path, where(entry), s.opts.MaxDepth), "depth")
+	if s.tooDeep(entry, depth) {
 		return kind
 	}
 	var dr io.Reader
+	var err error
 	switch kind {
 	case "gzip":
-		gz, err := gzip.NewReader(r)
-		if err != nil {
-			s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: gzip stream cannot be read: %v", s.art.Path, where(entry), err), "gzip")
-			return kind
-		}
-		defer gz.Close()
-		dr = gz
+		dr, err = gzip.NewReader(r)
 	case "zlib":
-		zr, err := zlib.NewReader(r)
-		if err != nil {
-			s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: zlib stream cannot be read: %v", s.art.Path, where(entry), err), "zlib")
-			return kind
-		}
-		defer zr.Close()
-		dr = zr
+		dr, err = zlib.NewReader(r)
 	default:
 		dr = bzip2.NewReader(r)
+	}
+	if err != nil {
+		s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: %s stream cannot be read: %v", s.art.Path, where(entry), kind, err), kind)
+		return kind
+	}
+	if c, ok := dr.(io.Closer); ok {
+		defer c.Close()
 	}
 	inner := entry
 	if inner == "" {

@@ -7,6 +7,7 @@ package onnx
 
 import (
 	"fmt"
+	"github.com/mlgate/mlgate/scan/internal/pbwire"
 	"io"
 	"path"
 	"sort"
@@ -52,17 +53,16 @@ var StandardDomains = map[string]bool{
 }
 
 type checker struct {
-	r        io.ReaderAt
+	w        pbwire.Reader
 	size     int64
 	info     *Info
 	problems []Problem
 	domains  map[string]int64 // custom domain -> first offset
-	buf      []byte
 }
 
 // Check walks the model in r (size bytes).
 func Check(r io.ReaderAt, size int64) (*Info, []Problem) {
-	c := &checker{r: r, size: size, info: &Info{Opsets: map[string]int64{}}, domains: map[string]int64{}}
+	c := &checker{w: pbwire.Reader{R: r}, size: size, info: &Info{Opsets: map[string]int64{}}, domains: map[string]int64{}}
 	c.message(0, size, msgModel, 0)
 	names := make([]string, 0, len(c.domains))
 	for d := range c.domains {
@@ -125,7 +125,7 @@ func (c *checker) message(start, end int64, t msgType, depth int) fields {
 	off := start
 	for off < end && len(c.problems) < maxProblems {
 		tagOff := off
-		tag, n, ok := c.varint(off, end)
+		tag, n, ok := c.w.Varint(off, end)
 		if !ok {
 			c.problem(tagOff, KindMalformed, "truncated or invalid field tag")
 			return f
@@ -138,7 +138,7 @@ func (c *checker) message(start, end int64, t msgType, depth int) fields {
 		}
 		switch wire {
 		case 0:
-			v, n, ok := c.varint(off, end)
+			v, n, ok := c.w.Varint(off, end)
 			if !ok {
 				c.problem(off, KindMalformed, "truncated varint")
 				return f
@@ -150,7 +150,7 @@ func (c *checker) message(start, end int64, t msgType, depth int) fields {
 		case 5:
 			off += 4
 		case 2:
-			l, n, ok := c.varint(off, end)
+			l, n, ok := c.w.Varint(off, end)
 			if !ok || l > uint64(end-off-n) {
 				c.problem(off, KindMalformed, fmt.Sprintf("field %d declares %d bytes beyond the end of its message", num, l))
 				return f
@@ -165,7 +165,7 @@ func (c *checker) message(start, end int64, t msgType, depth int) fields {
 					c.child(t, sub, sf, body)
 				}
 			} else if isString(t, num) && l <= maxString {
-				f.strs[num] = c.str(body, int(l))
+				f.strs[num] = c.w.String(body, int(l))
 			}
 			off = bodyEnd
 		default:
@@ -251,31 +251,3 @@ func (c *checker) externalData(tensor, loc string, off int64) {
 }
 
 // varint reads a base-128 varint at off, not past end.
-func (c *checker) varint(off, end int64) (uint64, int64, bool) {
-	var b [10]byte
-	n := min(int64(len(b)), end-off)
-	if n <= 0 {
-		return 0, 0, false
-	}
-	k, _ := c.r.ReadAt(b[:n], off)
-	var v uint64
-	for i := 0; i < k; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * uint(i))
-		if b[i] < 0x80 {
-			if i == 9 && b[i] > 1 {
-				return 0, 0, false
-			}
-			return v, int64(i + 1), true
-		}
-	}
-	return 0, 0, false
-}
-
-func (c *checker) str(off int64, n int) string {
-	if cap(c.buf) < n {
-		c.buf = make([]byte, n)
-	}
-	b := c.buf[:n]
-	k, _ := c.r.ReadAt(b, off)
-	return string(b[:k])
-}

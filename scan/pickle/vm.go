@@ -442,29 +442,29 @@ func (m *machine) push(v Value, start int64) error {
 // pop removes the top value. Underflow (or reaching a MARK) is a problem;
 // decoding goes on with an unknown value.
 func (m *machine) pop(start int64, op byte) Value {
-	floor := 0
-	if len(m.marks) > 0 {
-		floor = m.marks[len(m.marks)-1]
+	v := m.top(start, op)
+	if v != nil || len(m.stack) > m.floor() {
+		m.stack = m.stack[:len(m.stack)-1]
 	}
-	if len(m.stack) <= floor {
-		m.problem(start, "stack underflow at %s", opName(op))
-		return nil
-	}
-	v := m.stack[len(m.stack)-1]
-	m.stack = m.stack[:len(m.stack)-1]
 	return v
 }
 
+// top returns the top value without removing it (nil, and a problem, on
+// underflow).
 func (m *machine) top(start int64, op byte) Value {
-	floor := 0
-	if len(m.marks) > 0 {
-		floor = m.marks[len(m.marks)-1]
-	}
-	if len(m.stack) <= floor {
+	if len(m.stack) <= m.floor() {
 		m.problem(start, "stack underflow at %s", opName(op))
 		return nil
 	}
 	return m.stack[len(m.stack)-1]
+}
+
+// floor is the stack height at the innermost MARK.
+func (m *machine) floor() int {
+	if len(m.marks) > 0 {
+		return m.marks[len(m.marks)-1]
+	}
+	return 0
 }
 
 // popMark removes and returns the values above the innermost MARK.

@@ -6,6 +6,7 @@ package savedmodel
 
 import (
 	"fmt"
+	"github.com/mlgate/mlgate/scan/internal/pbwire"
 	"io"
 	"sort"
 )
@@ -76,16 +77,15 @@ var children = map[msg]map[uint64]msg{
 }
 
 type checker struct {
-	r        io.ReaderAt
+	w        pbwire.Reader
 	info     *Info
 	problems []Problem
 	seen     map[string]bool
-	buf      []byte
 }
 
 // Check walks saved_model.pb in r (size bytes).
 func Check(r io.ReaderAt, size int64) (*Info, []Problem) {
-	c := &checker{r: r, info: &Info{Ops: map[string]int{}}, seen: map[string]bool{}}
+	c := &checker{w: pbwire.Reader{R: r}, info: &Info{Ops: map[string]int{}}, seen: map[string]bool{}}
 	c.walk(0, size, mSavedModel, 0)
 	sort.SliceStable(c.problems, func(i, j int) bool { return c.problems[i].Offset < c.problems[j].Offset })
 	return c.info, c.problems
@@ -106,7 +106,7 @@ func (c *checker) walk(start, end int64, t msg, depth int) (name, op string) {
 	}
 	for off := start; off < end && len(c.problems) < maxProblems; {
 		tagOff := off
-		tag, n, ok := c.varint(off, end)
+		tag, n, ok := c.w.Varint(off, end)
 		if !ok || tag>>3 == 0 {
 			c.problem(Problem{Offset: tagOff, Kind: "malformed", Msg: "invalid field tag"})
 			return
@@ -115,7 +115,7 @@ func (c *checker) walk(start, end int64, t msg, depth int) (name, op string) {
 		num, wire := tag>>3, tag&7
 		switch wire {
 		case 0:
-			_, n, ok := c.varint(off, end)
+			_, n, ok := c.w.Varint(off, end)
 			if !ok {
 				c.problem(Problem{Offset: off, Kind: "malformed", Msg: "truncated varint"})
 				return
@@ -126,7 +126,7 @@ func (c *checker) walk(start, end int64, t msg, depth int) (name, op string) {
 		case 5:
 			off += 4
 		case 2:
-			l, n, ok := c.varint(off, end)
+			l, n, ok := c.w.Varint(off, end)
 			if !ok || l > uint64(end-off-n) {
 				c.problem(Problem{Offset: off, Kind: "malformed", Msg: fmt.Sprintf("field %d declares %d bytes beyond the end of its message", num, l)})
 				return
@@ -146,9 +146,9 @@ func (c *checker) walk(start, end int64, t msg, depth int) (name, op string) {
 				}
 			} else if t == mNode && (num == 1 || num == 2) && l <= maxString {
 				if num == 1 {
-					name = c.str(body, int(l))
+					name = c.w.String(body, int(l))
 				} else {
-					op = c.str(body, int(l))
+					op = c.w.String(body, int(l))
 				}
 			}
 		default:
@@ -184,29 +184,4 @@ func truncate(s string) string {
 		return s[:120] + "..."
 	}
 	return s
-}
-
-func (c *checker) varint(off, end int64) (uint64, int64, bool) {
-	var b [10]byte
-	n := min(int64(len(b)), end-off)
-	if n <= 0 {
-		return 0, 0, false
-	}
-	k, _ := c.r.ReadAt(b[:n], off)
-	var v uint64
-	for i := 0; i < k; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * uint(i))
-		if b[i] < 0x80 {
-			return v, int64(i + 1), true
-		}
-	}
-	return 0, 0, false
-}
-
-func (c *checker) str(off int64, n int) string {
-	if cap(c.buf) < n {
-		c.buf = make([]byte, n)
-	}
-	k, _ := c.r.ReadAt(c.buf[:n], off)
-	return string(c.buf[:k])
 }
