@@ -710,7 +710,21 @@ func Detect(p string) string {
 	defer f.Close()
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
-	return sniff(head[:n], strings.ToLower(path.Base(p)))
+	format := sniff(head[:n], strings.ToLower(path.Base(p)))
+	if format == "pickle" && len(head) > 0 && head[0] != 0x80 {
+		// A protocol 0/1 pickle has no magic number; during a walk, also
+		// require that the file ends with STOP, so text files that happen
+		// to start with an opcode letter (.dat, .data, .bin) are left alone.
+		if fi, err := f.Stat(); err != nil || fi.Size() == 0 {
+			return ""
+		} else {
+			var last [1]byte
+			if _, err := f.ReadAt(last[:], fi.Size()-1); err != nil || last[0] != '.' {
+				return ""
+			}
+		}
+	}
+	return format
 }
 
 // sniff names the format of a file from its first bytes (and, only for
@@ -725,7 +739,7 @@ func sniff(head []byte, name string) string {
 		return "" // an ordinary zip (a docx, a jar) is not a model artifact
 	case bytes.HasPrefix(head, legacyTorch):
 		return "pytorch-legacy"
-	case len(head) >= 2 && head[0] == 0x80 && head[1] <= 5:
+	case len(head) >= 3 && head[0] == 0x80 && head[1] <= 5 && pickle.IsOpcode(head[2]):
 		return "pickle"
 	case bytes.HasPrefix(head, magicNpy):
 		return "npy"

@@ -374,3 +374,33 @@ func TestSavedModelByName(t *testing.T) {
 		t.Error("Detect does not recognise saved_model.pb")
 	}
 }
+
+func TestWalkDetectionLeavesTextAlone(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o644)
+		return p
+	}
+	for name, want := range map[string]string{
+		"values.dat":  "",       // CSV starting with 'd' (DICT)
+		"config.data": "",       // text starting with 'c' (GLOBAL)
+		"binary.bin":  "",       // 0x80 0x02 followed by a non-opcode byte
+		"state.pkl":   "pickle", // protocol 0 pickle ending in STOP
+	} {
+		var b []byte
+		switch name {
+		case "values.dat":
+			b = []byte("date,value\n2024-01-01,3\n")
+		case "config.data":
+			b = []byte("color=red\n")
+		case "binary.bin":
+			b = []byte{0x80, 0x02, 0xff, 0xfe, 0x00}
+		case "state.pkl":
+			b = []byte("(lp0\nI1\na.")
+		}
+		if got := Detect(write(name, b)); got != want {
+			t.Errorf("Detect(%s) = %q, want %q", name, got, want)
+		}
+	}
+}

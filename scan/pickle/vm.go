@@ -324,6 +324,12 @@ var opNames = map[byte]string{
 	opNEXT_BUFFER: "NEXT_BUFFER", opREADONLY_BUFFER: "READONLY_BUFFER",
 }
 
+// IsOpcode reports whether b is a pickle opcode of protocols 0-5.
+func IsOpcode(b byte) bool {
+	_, ok := opNames[b]
+	return ok
+}
+
 func opName(op byte) string {
 	if n, ok := opNames[op]; ok {
 		return n
