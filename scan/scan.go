@@ -165,17 +165,22 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 	case bytes.HasPrefix(head, legacyTorch):
 		s.pickles(br, s.reopen(entry), entry, pickle.KindTorch, 5, "legacy PyTorch checkpoint")
 		return "pytorch-legacy"
-	case len(head) >= 2 && head[0] == 0x80 && head[1] <= 5:
-		s.pickles(br, s.reopen(entry), entry, pickle.KindPlain, 0, "pickle")
-		return "pickle"
+	case len(head) >= 9 && isSafetensorsHeader(head):
+		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
+			_, problems := safetensors.Validate(ra, size)
+			for _, p := range problems {
+				s.report(SafetensorsInvalid, "", p.Offset, "safetensors: "+p.Msg, p.Msg)
+			}
+		} else {
+			s.unsupported(entry, "safetensors (inside a container)")
+		}
+		return "safetensors"
 	case bytes.HasPrefix(head, magicNpy):
 		return s.npy(br, entry)
 	case bytes.HasPrefix(head, magicGzip):
 		return s.compressed(br, "gzip", entry, depth)
 	case bytes.HasPrefix(head, magicBzip2):
 		return s.compressed(br, "bzip2", entry, depth)
-	case isZlib(head):
-		return s.compressed(br, "zlib", entry, depth)
 	case bytes.HasPrefix(head, magicXz), bytes.HasPrefix(head, magicZstd), bytes.HasPrefix(head, magic7z):
 		kind := map[bool]string{true: "7z"}[bytes.HasPrefix(head, magic7z)]
 		if kind == "" {
@@ -200,16 +205,14 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 		}
 		s.unsupported(entry, "hdf5 (inside a container)")
 		return "hdf5"
-	case len(head) >= 9 && isSafetensorsHeader(head):
-		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
-			_, problems := safetensors.Validate(ra, size)
-			for _, p := range problems {
-				s.report(SafetensorsInvalid, "", p.Offset, "safetensors: "+p.Msg, p.Msg)
-			}
-		} else {
-			s.unsupported(entry, "safetensors (inside a container)")
-		}
-		return "safetensors"
+	// Weak signatures last: strong magic numbers above win any ambiguity
+	// (a safetensors header length can start with 0x80 0x02 or form a
+	// valid zlib header).
+	case len(head) >= 2 && head[0] == 0x80 && head[1] <= 5:
+		s.pickles(br, s.reopen(entry), entry, pickle.KindPlain, 0, "pickle")
+		return "pickle"
+	case isZlib(head):
+		return s.compressed(br, "zlib", entry, depth)
 	case len(head) > 0 && pickleStarts[head[0]] && pickleExts[ext]:
 		s.pickles(br, s.reopen(entry), entry, pickle.KindPlain, 0, "pickle (protocol 0/1)")
 		return "pickle"
@@ -739,16 +742,16 @@ func sniff(head []byte, name string) string {
 		return "" // an ordinary zip (a docx, a jar) is not a model artifact
 	case bytes.HasPrefix(head, legacyTorch):
 		return "pytorch-legacy"
-	case len(head) >= 3 && head[0] == 0x80 && head[1] <= 5 && pickle.IsOpcode(head[2]):
-		return "pickle"
+	case len(head) >= 9 && isSafetensorsHeader(head):
+		return "safetensors"
 	case bytes.HasPrefix(head, magicNpy):
 		return "npy"
 	case bytes.HasPrefix(head, magicGGUF):
 		return "gguf"
 	case bytes.HasPrefix(head, magicHDF5) && (ext == ".h5" || ext == ".hdf5" || ext == ".keras"):
 		return "hdf5"
-	case len(head) >= 9 && isSafetensorsHeader(head):
-		return "safetensors"
+	case len(head) >= 3 && head[0] == 0x80 && head[1] <= 5 && pickle.IsOpcode(head[2]):
+		return "pickle"
 	case len(head) > 0 && pickleStarts[head[0]] && pickleExts[ext]:
 		return "pickle"
 	case ext == ".onnx" && len(head) > 0 && head[0] == 0x08:

@@ -404,3 +404,23 @@ func TestWalkDetectionLeavesTextAlone(t *testing.T) {
 		}
 	}
 }
+
+// Header lengths 640 (bytes 80 02 ...) and 376 (bytes 78 01, a valid zlib
+// header) must still be read as safetensors, not as a pickle or zlib.
+func TestSafetensorsWinsOverWeakSignatures(t *testing.T) {
+	for _, n := range []int{640, 376} {
+		header := `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`
+		header += strings.Repeat(" ", n-len(header))
+		b := safetensorsFile(header, 4)
+		if b[0] != byte(n) || b[1] != byte(n>>8) {
+			t.Fatal("test setup")
+		}
+		a := scanBytes(t, "w.safetensors", b, Options{})
+		if a.Format != "safetensors" || len(a.Findings) != 0 {
+			t.Errorf("header length %d: format %s %v", n, a.Format, ruleIDs(a))
+		}
+		if got := Detect(filepath.Join(t.TempDir(), "missing")); got != "" {
+			t.Error("Detect of a missing file")
+		}
+	}
+}
