@@ -45,6 +45,10 @@ type Options struct {
 // DefaultMaxDecompressed is 4 GiB.
 const DefaultMaxDecompressed = 4 << 30
 
+// maxNestedZip bounds a zip nested in another container, which must be
+// held in memory.
+const maxNestedZip = 256 << 20
+
 // Artifact is what a scan learned about one file.
 type Artifact struct {
 	Path   string `json:"path"`
@@ -501,9 +505,12 @@ func (s *scanner) nestedZip(r io.Reader, entry string, depth int) string {
 	if s.tooDeep(entry, depth) {
 		return "zip"
 	}
-	b, err := io.ReadAll(io.LimitReader(r, s.opts.MaxDecompressed+1))
-	if err != nil || int64(len(b)) > s.opts.MaxDecompressed {
-		s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: nested zip larger than %d bytes or unreadable", s.art.Path, where(entry), s.opts.MaxDecompressed), "nested-zip-size")
+	// A zip needs random access, so a nested one is held in memory: bounded
+	// well below the streaming limit.
+	limit := min(s.opts.MaxDecompressed, maxNestedZip)
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil || int64(len(b)) > limit {
+		s.report(UnscannableContainer, entry, -1, fmt.Sprintf("%s%s: nested zip larger than %d bytes or unreadable; not scanned", s.art.Path, where(entry), limit), "nested-zip-size")
 		return "zip"
 	}
 	return s.zip(bytes.NewReader(b), int64(len(b)), entry, depth+1)
