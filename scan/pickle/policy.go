@@ -489,7 +489,7 @@ func (c *checker) Persistent(p *Persistent) {
 			fmt.Sprintf("persistent id at offset %d in a format that defines none: the loader's persistent_load decides what %s becomes", p.Offset, Render(p.ID)))
 		return
 	}
-	if why := badTorchPersistentID(p.ID, c.p); why != "" {
+	if why := c.badTorchPersistentID(p.ID); why != "" {
 		c.issue(IssuePersistentID, "torch persistent id: "+why, p.Offset,
 			fmt.Sprintf("persistent id at offset %d is not a torch storage reference (%s): %s", p.Offset, why, Render(p.ID)))
 	}
@@ -497,7 +497,7 @@ func (c *checker) Persistent(p *Persistent) {
 
 // badTorchPersistentID checks ('storage', <storage type>, key, location,
 // numel), the only persistent id torch.save writes.
-func badTorchPersistentID(id Value, p *Policy) string {
+func (c *checker) badTorchPersistentID(id Value) string {
 	t, ok := id.(*Seq)
 	// torch.save writes 5-tuples; the legacy (pre-1.6) format adds view
 	// metadata: None or (view key, offset, size).
@@ -522,7 +522,8 @@ func badTorchPersistentID(id Value, p *Policy) string {
 	if !ok || g.Ext != 0 || g.Dynamic {
 		return "storage type is not a global"
 	}
-	if v, _ := p.Classify(g.Module, g.Name); v != Allowed || !strings.HasSuffix(g.Name, "Storage") || !strings.HasPrefix(g.Module, "torch") {
+	// The storage type was classified when its GLOBAL was decoded.
+	if st := c.globals[qualName(g)]; st == nil || st.verdict != Allowed || !strings.HasSuffix(g.Name, "Storage") || !strings.HasPrefix(g.Module, "torch") {
 		return "storage type " + g.QualName() + " is not a torch storage"
 	}
 	if _, ok := t.Items[2].(Str); !ok {

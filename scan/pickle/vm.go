@@ -325,9 +325,22 @@ var opNames = map[byte]string{
 }
 
 // IsOpcode reports whether b is a pickle opcode of protocols 0-5.
-func IsOpcode(b byte) bool {
-	_, ok := opNames[b]
-	return ok
+func IsOpcode(b byte) bool { return opTable[b] }
+
+// opTable and argTable are opNames and argLen as arrays, for the hot loop
+// of the first pass.
+var (
+	opTable  [256]bool
+	argTable [256]int
+)
+
+func init() {
+	for op := range opNames {
+		opTable[op] = true
+	}
+	for op, n := range argLen {
+		argTable[op] = n
+	}
 }
 
 func opName(op byte) string {
@@ -1116,9 +1129,9 @@ func memoGets(r io.Reader, lim Limits) (_ *indexSet, ok bool) {
 				return gets, true
 			}
 		}
-		n, known := argLen[op]
-		if !known {
-			if _, ok := opNames[op]; !ok {
+		n := argTable[op]
+		if n == 0 {
+			if !opTable[op] {
 				return gets, true
 			}
 			continue
