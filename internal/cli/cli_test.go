@@ -364,3 +364,68 @@ func TestProgressBarOnlyOnTerminals(t *testing.T) {
 		t.Error("progress bar on a pipe")
 	}
 }
+
+func TestScanCommand(t *testing.T) {
+	const real = "../../scan/testdata/real"
+	if code, out, errs := run(t, "scan", real, "--no-config"); code != 0 || !strings.Contains(out, "0 findings") {
+		t.Errorf("benign real fixtures: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, _ := run(t, "scan", "../../scan/pickle/testdata/cpython/evil_os_system_p2.pkl", "--no-config")
+	if code != 1 || !strings.Contains(out, "posix.system('echo pwned') at offset 38") {
+		t.Errorf("payload: exit %d\n%s", code, out)
+	}
+	if code, out, _ := run(t, "scan", real+"/joblib_arrays.joblib", "--no-config", "--policy", "strict"); code != 1 || !strings.Contains(out, "model/pickle-forbidden") {
+		t.Errorf("strict: exit %d\n%s", code, out)
+	}
+	if code, _, errs := run(t, "scan", real, "--policy", "lenient"); code != 2 || !strings.Contains(errs, "--policy") {
+		t.Errorf("bad policy: exit %d %s", code, errs)
+	}
+	// JSON lists the detected format and the globals each pickle uses.
+	code, out, _ = run(t, "scan", real+"/torch_zip_state_dict.pt", "--no-config", "-f", "json")
+	var doc struct {
+		Inputs []struct {
+			Format  string
+			Details struct {
+				Pickles []struct {
+					Kind    string
+					Globals []struct{ Name, Verdict string }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != 0 || len(doc.Inputs) != 1 {
+		t.Fatalf("json: exit %d %v\n%s", code, err, out)
+	}
+	in := doc.Inputs[0]
+	if in.Format != "pytorch-zip" || len(in.Details.Pickles) != 1 || in.Details.Pickles[0].Kind != "torch" {
+		t.Fatalf("inputs %+v", in)
+	}
+	found := false
+	for _, g := range in.Details.Pickles[0].Globals {
+		if g.Name == "torch._utils._rebuild_tensor_v2" && g.Verdict == "allowed" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("globals %+v", in.Details.Pickles[0].Globals)
+	}
+	// audit includes model artifacts.
+	if code, out, _ := run(t, "audit", "../../scan/pickle/testdata/cpython", "--no-config"); code != 1 || !strings.Contains(out, "model/pickle-dangerous-global") {
+		t.Errorf("audit of models: exit %d", code)
+	}
+}
+
+func TestScanAllowListFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	src, _ := os.ReadFile("../../scan/testdata/real/joblib_arrays.joblib")
+	writeFile(t, filepath.Join(dir, "m.joblib"), string(src))
+	// An unknown global, allowed through .mlgate.yaml.
+	writeFile(t, filepath.Join(dir, "model.pkl"), "\x80\x02csklearn.linear_model\nLogisticRegression\n)R.")
+	if code, out, _ := run(t, "scan", dir); code != 1 || !strings.Contains(out, "model/pickle-unknown-global") {
+		t.Fatalf("without config: exit %d\n%s", code, out)
+	}
+	writeFile(t, filepath.Join(dir, ".mlgate.yaml"), "rules:\n  options:\n    model/pickle-unknown-global:\n      allow: [\"sklearn.*\"]\n")
+	if code, out, _ := run(t, "scan", dir); code != 0 {
+		t.Errorf("with allow-list: exit %d\n%s", code, out)
+	}
+}
