@@ -94,11 +94,9 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
-	PhysicalLocation *sarifPhysical   `json:"physicalLocation,omitempty"`
-	LogicalLocations []sarifLogical   `json:"logicalLocations,omitempty"`
-	Message          *sarifText       `json:"message,omitempty"`
-	Properties       map[string]any   `json:"properties,omitempty"`
-	Annotations      []map[string]any `json:"annotations,omitempty"`
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
+	Message          *sarifText     `json:"message,omitempty"`
 }
 
 type sarifPhysical struct {

@@ -114,8 +114,6 @@ var issueRules = map[string]*finding.Rule{
 	"strict":                    PickleForbidden,
 }
 
-func pickleMalformedRule() *finding.Rule { return PickleMalformed }
-
 // UnreadableFinding reports a file that could not be read at all.
 func UnreadableFinding(path string, err error) finding.Finding {
 	return UnscannableContainer.New(finding.Location{File: path, Logical: "file"},

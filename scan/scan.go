@@ -440,7 +440,7 @@ func (s *scanner) zip(ra io.ReaderAt, size int64, entry string, depth int) strin
 	ra = &blockCache{r: ra}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
-		s.report(pickleMalformedRule(), entry, -1, fmt.Sprintf("%s%s looks like a zip archive but cannot be read: %v", s.art.Path, where(entry), err), "zip: "+err.Error())
+		s.report(PickleMalformed, entry, -1, fmt.Sprintf("%s%s looks like a zip archive but cannot be read: %v", s.art.Path, where(entry), err), "zip: "+err.Error())
 		return "zip"
 	}
 	s.checkLocalNames(ra, zr, entry)
@@ -584,7 +584,9 @@ func (s *scanner) zipEntries(zr *zip.Reader, entry string, depth int) string {
 		} else if strings.HasSuffix(f.Name, ".pkl") || kind == pickle.KindTorch && strings.HasSuffix(f.Name, "data.pkl") {
 			s.pickles(rc, f.Open, name, kind, 0, "pickle")
 		} else {
-			s.dispatchLimited(rc, name, depth, int64(f.UncompressedSize64))
+			if !s.tooDeep(name, depth) {
+				s.dispatch(rc, -1, name, depth+1)
+			}
 		}
 		// Drain to make archive/zip verify the CRC-32.
 		if _, err := io.Copy(io.Discard, rc); err != nil {
@@ -593,13 +595,6 @@ func (s *scanner) zipEntries(zr *zip.Reader, entry string, depth int) string {
 		rc.Close()
 	}
 	return format
-}
-
-func (s *scanner) dispatchLimited(r io.Reader, name string, depth int, size int64) {
-	if depth >= s.opts.MaxDepth {
-		return
-	}
-	s.dispatch(r, -1, name, depth+1)
 }
 
 func isTorchDataRecord(name string, prefixes map[string]bool) bool {
@@ -677,7 +672,7 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 func (s *scanner) npy(r *bufio.Reader, entry string) string {
 	head := make([]byte, 10)
 	if _, err := io.ReadFull(r, head); err != nil {
-		s.report(pickleMalformedRule(), entry, 0, fmt.Sprintf("%s%s: truncated .npy header", s.art.Path, where(entry)), "npy truncated")
+		s.report(PickleMalformed, entry, 0, fmt.Sprintf("%s%s: truncated .npy header", s.art.Path, where(entry)), "npy truncated")
 		return "npy"
 	}
 	var hlen int
@@ -688,22 +683,22 @@ func (s *scanner) npy(r *bufio.Reader, entry string) string {
 	case 2, 3:
 		more := make([]byte, 2)
 		if _, err := io.ReadFull(r, more); err != nil {
-			s.report(pickleMalformedRule(), entry, 0, fmt.Sprintf("%s%s: truncated .npy header", s.art.Path, where(entry)), "npy truncated")
+			s.report(PickleMalformed, entry, 0, fmt.Sprintf("%s%s: truncated .npy header", s.art.Path, where(entry)), "npy truncated")
 			return "npy"
 		}
 		hlen = int(head[8]) | int(head[9])<<8 | int(more[0])<<16 | int(more[1])<<24
 		off = 12
 	default:
-		s.report(pickleMalformedRule(), entry, 6, fmt.Sprintf("%s%s: unknown .npy version %d", s.art.Path, where(entry), head[6]), "npy version")
+		s.report(PickleMalformed, entry, 6, fmt.Sprintf("%s%s: unknown .npy version %d", s.art.Path, where(entry), head[6]), "npy version")
 		return "npy"
 	}
 	if hlen > 1<<20 {
-		s.report(pickleMalformedRule(), entry, 8, fmt.Sprintf("%s%s: .npy header of %d bytes exceeds the 1 MiB limit", s.art.Path, where(entry), hlen), "npy header size")
+		s.report(PickleMalformed, entry, 8, fmt.Sprintf("%s%s: .npy header of %d bytes exceeds the 1 MiB limit", s.art.Path, where(entry), hlen), "npy header size")
 		return "npy"
 	}
 	h := make([]byte, hlen)
 	if _, err := io.ReadFull(r, h); err != nil {
-		s.report(pickleMalformedRule(), entry, off, fmt.Sprintf("%s%s: truncated .npy header", s.art.Path, where(entry)), "npy truncated")
+		s.report(PickleMalformed, entry, off, fmt.Sprintf("%s%s: truncated .npy header", s.art.Path, where(entry)), "npy truncated")
 		return "npy"
 	}
 	if bytes.Contains(h, []byte("'|O'")) || bytes.Contains(h, []byte("\"|O\"")) {

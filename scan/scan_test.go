@@ -424,3 +424,17 @@ func TestSafetensorsWinsOverWeakSignatures(t *testing.T) {
 		}
 	}
 }
+
+// Archives nested past the limit are reported, never silently skipped.
+func TestNestingLimitIsReported(t *testing.T) {
+	b := evilPickle()
+	name := "payload.bin"
+	for i := 0; i < 6; i++ {
+		b = zipOf(t, entry{name, b})
+		name = "inner.zip"
+	}
+	a := scanBytes(t, "model.zip", b, Options{})
+	if !hasRule(a, UnscannableContainer.ID, "nested deeper than") {
+		t.Errorf("deep nesting not reported: %v", ruleIDs(a))
+	}
+}

@@ -110,10 +110,6 @@ func (*Dict) isValue()       {}
 func (*Global) isValue()     {}
 func (*Call) isValue()       {}
 func (*Persistent) isValue() {}
-func (mark) isValue()        {}
-
-// mark is the MARK opcode's stack marker (kept on a separate stack).
-type mark struct{}
 
 // QualName is "module.name".
 func (g *Global) QualName() string { return g.Module + "." + g.Name }
