@@ -11,6 +11,7 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -140,8 +141,8 @@ func Run(opts Options) (*Result, error) {
 		done++
 	}
 	for _, f := range w.files {
-		progress(f)
-		fs, in, fileSups, err := analyzeSpec(f, popts)
+		progress(f.path)
+		fs, in, fileSups, err := analyzePipeline(f, popts)
 		if err != nil {
 			return nil, &UsageError{err}
 		}
@@ -236,11 +237,19 @@ func loadConfig(opts Options) (*config.Config, error) {
 	return config.Load(path)
 }
 
+// pipelineFile is a pipeline definition and the adapter that reads it.
+type pipelineFile struct {
+	path    string
+	rel     string // slash-separated, relative to the walk root
+	root    string // the repository (or walk) root, for includes
+	adapter *pipeline.Adapter
+}
+
 // walker expands the targets into the files an analyzer recognises.
 type walker struct {
 	cfg        *config.Config
 	analyzers  Analyzers
-	files      []string // stage specs
+	files      []pipelineFile
 	models     []string // model artifacts
 	seen       map[string]bool
 	visited    int
@@ -248,10 +257,12 @@ type walker struct {
 	skipped    []string       // symlinks not followed
 }
 
-// add files p under the analyzer that applies: a stage spec by name (or,
-// when named explicitly, anything that is not a model artifact), a model
-// artifact by content.
-func (w *walker) add(p string, explicit bool) {
+// add files p under the analyzer that applies: a pipeline definition by
+// path (.github/workflows/*.yml, .gitlab-ci.yml, mlgate-pipeline.yaml) or,
+// for YAML and JSON files, by content (Kubeflow IR, Argo); a model artifact
+// by content. A file named explicitly that nothing recognises is read as a
+// stage spec, so a misnamed or broken definition is reported, not skipped.
+func (w *walker) add(p, rel, root string, explicit bool) {
 	if w.seen == nil {
 		w.seen = map[string]bool{}
 	}
@@ -263,17 +274,39 @@ func (w *walker) add(p string, explicit bool) {
 	if w.seen[key] {
 		return
 	}
+	var a *pipeline.Adapter
+	if w.analyzers&Pipelines != 0 {
+		a = pipeline.MatchPath(rel)
+		if a == nil && (pipeline.MaySniff(rel) || explicit) {
+			a = pipeline.Sniff(readHead(p))
+		}
+	}
 	switch {
-	case w.analyzers&Pipelines != 0 && spec.IsSpecPath(p):
-		w.files = append(w.files, p)
+	case a != nil:
+		w.files = append(w.files, pipelineFile{path: p, rel: rel, root: root, adapter: a})
 	case w.analyzers&Models != 0 && (scan.Detect(p) != "" || explicit && w.analyzers == Models):
 		w.models = append(w.models, p)
 	case explicit && w.analyzers&Pipelines != 0:
-		w.files = append(w.files, p)
+		w.files = append(w.files, pipelineFile{path: p, rel: rel, root: root, adapter: pipeline.AdapterFor(spec.Format)})
 	default:
 		return
 	}
 	w.seen[key] = true
+}
+
+// readHead returns the first pipeline.SniffSize bytes of a regular file.
+func readHead(p string) []byte {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	buf := make([]byte, pipeline.SniffSize)
+	n, _ := io.ReadFull(f, buf)
+	return buf[:n]
 }
 
 // walk adds root: a file named explicitly is analyzed whatever its name; a
@@ -288,7 +321,20 @@ func (w *walker) walk(root string) error {
 		return fmt.Errorf("cannot read %s: %w", root, errors.Unwrap(err))
 	}
 	if !fi.IsDir() {
-		w.add(root, true)
+		// A file named explicitly is recognised by its path inside the
+		// repository (so .github/workflows/ci.yml works from anywhere).
+		repo := config.RepoRoot(root)
+		rel := filepath.ToSlash(filepath.Clean(root))
+		if repo != "" {
+			if abs, err := filepath.Abs(root); err == nil {
+				if r, err := filepath.Rel(repo, abs); err == nil && !strings.HasPrefix(r, "..") {
+					rel = filepath.ToSlash(r)
+				}
+			}
+		} else {
+			repo = filepath.Dir(root)
+		}
+		w.add(root, rel, repo, true)
 		return nil
 	}
 	real, err := filepath.EvalSymlinks(root)
@@ -331,7 +377,7 @@ func (w *walker) walk(root string) error {
 			inside := err == nil && (target == real || strings.HasPrefix(target, real+string(filepath.Separator)))
 			if t, e := os.Stat(p); inside && e == nil && t.Mode().IsRegular() {
 				found = append(found, shown)
-			} else if e == nil && (t.IsDir() || spec.IsSpecPath(p)) || !inside {
+			} else if e == nil && (t.IsDir() || pipeline.MatchPath(filepath.ToSlash(p)) != nil) || !inside {
 				w.skipped = append(w.skipped, shown)
 			}
 			return nil
@@ -345,8 +391,16 @@ func (w *walker) walk(root string) error {
 		return err
 	}
 	sort.Strings(found)
+	repo := config.RepoRoot(root)
+	if repo == "" {
+		repo = root
+	}
 	for _, p := range found {
-		w.add(p, false)
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			rel = p
+		}
+		w.add(p, filepath.ToSlash(rel), repo, false)
 	}
 	return nil
 }
@@ -368,33 +422,72 @@ func (w *walker) warnings() []string {
 	return []string{msg}
 }
 
-// analyzeSpec parses one stage spec and runs the pipeline rules. It
-// returns the file's suppressions, keeping only those that are real YAML
-// comments. A file that cannot be parsed yields an error input and a
-// pipeline/invalid-definition finding, and its suppressions are not used;
-// only a failing rule option is an error.
-func analyzeSpec(path string, opts pipeline.Options) ([]finding.Finding, report.Input, []config.Suppression, error) {
-	in := report.Input{Path: path, Format: spec.Format, Status: report.StatusAnalyzed}
+// analyzePipeline parses one pipeline definition with its adapter and runs
+// the pipeline rules over every graph in it. It returns the file's
+// suppressions, keeping only those that are real YAML comments. A file that
+// cannot be parsed yields an error input and a pipeline/invalid-definition
+// finding, and its suppressions are not used; only a failing rule option is
+// an error.
+func analyzePipeline(f pipelineFile, opts pipeline.Options) ([]finding.Finding, report.Input, []config.Suppression, error) {
+	path := f.path
+	in := report.Input{Path: path, Format: f.adapter.Format, Status: report.StatusAnalyzed}
 	fail := func(err error) ([]finding.Finding, report.Input, []config.Suppression, error) {
 		in.Status = report.StatusError
 		in.Error = err.Error()
 		return []finding.Finding{invalidFinding(path, err)}, in, nil, nil
 	}
-	if fi, err := os.Stat(path); err != nil {
-		return fail(fmt.Errorf("%s: %w", path, errors.Unwrap(err)))
-	} else if !fi.Mode().IsRegular() {
-		return fail(fmt.Errorf("%s: not a regular file (%s)", path, fi.Mode().Type()))
-	}
-	g, src, err := spec.ParseFile(path)
+	src, err := config.ReadRegular(path, pipeline.MaxSourceSize)
 	if err != nil {
 		return fail(err)
 	}
-	fs, err := pipeline.Analyze(g, opts)
+	graphs, err := f.adapter.Parse(&pipeline.Source{File: path, Rel: f.rel, Src: src, ReadFile: readWithin(f.root)})
 	if err != nil {
-		return nil, in, nil, err
+		return fail(err)
 	}
-	sups := config.FilterSuppressions(config.ParseSuppressions(path, src), g.Comments)
-	return fs, in, sups, nil
+	var all []finding.Finding
+	var comments []string
+	stages := 0
+	for _, g := range graphs {
+		if err := g.Build(); err != nil {
+			return fail(fmt.Errorf("%s: %w", path, err))
+		}
+		fs, err := pipeline.Analyze(g, opts)
+		if err != nil {
+			return nil, in, nil, err
+		}
+		all = append(all, fs...)
+		comments = append(comments, g.Comments...)
+		stages += len(g.Stages)
+	}
+	if f.adapter.Format != spec.Format {
+		in.Details = map[string]any{"graphs": len(graphs), "stages": stages}
+	}
+	sups := config.FilterSuppressions(config.ParseSuppressions(path, src), comments)
+	return all, in, sups, nil
+}
+
+// readWithin returns a pipeline.Source.ReadFile that reads files below
+// root only: no "..", no absolute paths, no symlink leading out, regular
+// files of at most pipeline.MaxSourceSize bytes.
+func readWithin(root string) func(string) ([]byte, error) {
+	return func(rel string) ([]byte, error) {
+		clean := filepath.Clean(filepath.FromSlash(strings.TrimPrefix(rel, "/")))
+		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+			return nil, fmt.Errorf("%s: path leaves the repository", rel)
+		}
+		realRoot, err := filepath.EvalSymlinks(root)
+		if err != nil {
+			return nil, err
+		}
+		target, err := filepath.EvalSymlinks(filepath.Join(realRoot, clean))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", rel, errors.Unwrap(err))
+		}
+		if target != realRoot && !strings.HasPrefix(target, realRoot+string(filepath.Separator)) {
+			return nil, fmt.Errorf("%s: symlink leads out of the repository", rel)
+		}
+		return config.ReadRegular(target, pipeline.MaxSourceSize)
+	}
 }
 
 // analyzeModel scans one model artifact.
@@ -421,7 +514,7 @@ func invalidFinding(path string, err error) finding.Finding {
 	loc := finding.Location{File: path, Logical: "file"}
 	msg := err.Error()
 	evidence := msg
-	var list spec.ErrorList
+	var list pipeline.SourceErrors
 	if errors.As(err, &list) && len(list) > 0 {
 		loc.Line, loc.Column = list[0].Line, list[0].Column
 		evidence = list[0].Msg

@@ -440,3 +440,10 @@ func (c *Config) Apply(fs []finding.Finding) []finding.Finding {
 	}
 	return out
 }
+
+// ReadRegular reads a regular file of at most maxSize bytes, refusing
+// special files (a FIFO would block) before and after opening it. Errors
+// start with "path: ".
+func ReadRegular(path string, maxSize int64) ([]byte, error) {
+	return readRegular(path, "file", maxSize+1, maxSize)
+}

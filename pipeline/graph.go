@@ -138,8 +138,11 @@ const (
 var Roles = []Role{RoleScan, RoleVerify, RoleSign, RoleRegister, RoleDeploy}
 
 // Pos is a 1-based line and column in the source file; zero means unknown.
+// File is set only when the position is in another file than the graph's
+// (a GitLab include, a Dockerfile the pipeline builds).
 type Pos struct {
 	Line, Column int
+	File         string
 }
 
 // Network describes a stage's network access. Access is True with a
@@ -187,6 +190,29 @@ type Stage struct {
 	// Fields records where each property was written in the source, keyed by
 	// the source's own key name, so findings can point at the exact line.
 	Fields map[string]Pos
+
+	// The fields below are filled by the CI-format adapters; the stage spec
+	// leaves them empty.
+
+	// Kind is the source's word for the stage ("job", "template", "task").
+	Kind string
+	// Steps are the commands and actions the stage runs, in order.
+	Steps []Step
+	// Images are the container images the stage and its services run.
+	Images []Image
+	// Volumes are shared or persistent storage mounted into the stage.
+	Volumes []Volume
+	// Env are environment variables set for the whole stage.
+	Env []EnvVar
+	// ForkReachable is True when people without write access can make the
+	// stage run with code or input they control (fork pull requests,
+	// merge requests from forks, issue comments).
+	ForkReachable Tri
+	// SelfHosted is True when the stage runs on a machine the project
+	// operates (self-hosted runners, own Kubernetes nodes) rather than a
+	// fresh hosted VM; RunnerLabels are the labels or tags that chose it.
+	SelfHosted   Tri
+	RunnerLabels []string
 
 	idx int // position in Graph.Stages, set by Build
 }
@@ -242,6 +268,9 @@ type Graph struct {
 	// Format names the adapter that produced it, e.g. "mlgate-pipeline".
 	Format string
 	Stages []*Stage
+	// Doc is the adapter's own parsed document, for rules that only apply
+	// to one format (they check Format first). Nil for the stage spec.
+	Doc any
 	// Comments are the source's comment lines as its parser saw them,
 	// trimmed, each starting with '#'. Suppressions are honoured only when
 	// they are real comments, not text inside a string or block scalar.

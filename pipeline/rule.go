@@ -18,6 +18,12 @@ type Rule struct {
 
 var rules []*Rule
 
+// Register records a pipeline rule and its metadata in the global finding
+// registry. Adapter packages call it from package-level vars for rules that
+// only apply to their format (their Check returns at once when
+// Pass.Graph.Format is another).
+func Register(meta finding.Rule, check func(*Pass)) *Rule { return register(meta, check) }
+
 // register records a pipeline rule and its metadata in the global finding
 // registry. Called from package-level vars in the rule files.
 func register(meta finding.Rule, check func(*Pass)) *Rule {
@@ -58,10 +64,31 @@ func (p *Pass) Report(s *Stage, pos Pos, message, evidence string) *finding.Find
 	if pos.Line == 0 {
 		pos = s.Pos
 	}
-	loc := finding.Location{File: p.Graph.File, Line: pos.Line, Column: pos.Column, Logical: "stage " + s.Name}
+	return p.ReportAt(pos, "stage "+s.Name, message, evidence)
+}
+
+// ReportAt records a finding that is not about one stage (a workflow's
+// triggers or permissions, a Dockerfile line). logical names what it is
+// about ("workflow", "trigger pull_request_target"); pos.File, when set,
+// overrides the graph's file.
+func (p *Pass) ReportAt(pos Pos, logical, message, evidence string) *finding.Finding {
+	file := p.Graph.File
+	if pos.File != "" {
+		file = pos.File
+	}
+	loc := finding.Location{File: file, Line: pos.Line, Column: pos.Column, Logical: logical}
 	*p.out = append(*p.out, p.Rule.New(loc, message, evidence))
 	return &(*p.out)[len(*p.out)-1]
 }
+
+// MustStringList is StringList for use inside an exported rule's Check: a
+// wrong option type stops the analysis with an error.
+func (p *Pass) MustStringList(name string) []string { return p.mustStringList(name) }
+
+// Assumed returns a note for messages when a property could not be
+// determined from the source, e.g. " (network access could not be
+// determined from the source; assumed)", and "" otherwise.
+func Assumed(t Tri, what string) string { return assumed(t, what) }
 
 // StringList returns a list-of-strings option, or nil when unset. A value of
 // the wrong type is reported as an error.

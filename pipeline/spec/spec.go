@@ -17,9 +17,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mlgate/mlgate/pipeline"
+	"github.com/mlgate/mlgate/pipeline/yamlsrc"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -47,29 +47,10 @@ const (
 )
 
 // Error is a problem at a position in a spec file.
-type Error struct {
-	File         string
-	Line, Column int
-	Msg          string
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
-	}
-	return e.File + ": " + e.Msg
-}
+type Error = pipeline.SourceError
 
 // ErrorList is every problem found in one file, in source order.
-type ErrorList []*Error
-
-func (l ErrorList) Error() string {
-	msgs := make([]string, len(l))
-	for i, e := range l {
-		msgs[i] = e.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
+type ErrorList = pipeline.SourceErrors
 
 // IsSpecPath reports whether a file name is one the audit walk treats as a
 // stage spec: mlgate-pipeline.yaml/.yml or *.mlgate-pipeline.yaml/.yml.
@@ -104,7 +85,7 @@ func Parse(file string, src []byte) (g *pipeline.Graph, err error) {
 	if len(src) > MaxFileSize {
 		return nil, ErrorList{{File: file, Msg: fmt.Sprintf("file is larger than the %d MiB limit", MaxFileSize>>20)}}
 	}
-	if e := checkText(file, src); e != nil {
+	if e := yamlsrc.CheckText(file, src); e != nil {
 		return nil, ErrorList{e}
 	}
 	var doc yaml.Node
@@ -120,22 +101,22 @@ func Parse(file string, src []byte) (g *pipeline.Graph, err error) {
 				err = ErrorList{{File: file, Msg: "file is empty: a stage spec needs a `stages` list"}}
 				return
 			}
-			err = yamlError(file, e)
+			err = ErrorList{yamlsrc.Error(file, e)}
 			return
 		}
 		var extra yaml.Node
 		if e := dec.Decode(&extra); e == nil {
 			err = ErrorList{{File: file, Line: extra.Line, Column: extra.Column, Msg: "a stage spec is a single YAML document; found a second one"}}
 		} else if !errors.Is(e, io.EOF) {
-			err = yamlError(file, e)
+			err = ErrorList{yamlsrc.Error(file, e)}
 		}
 	}()
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{file: file, budget: 4*countNodes(&doc) + aliasBudget}
+	p := &parser{file: file, budget: 4*yamlsrc.CountNodes(&doc) + aliasBudget}
 	g = p.document(&doc)
-	g.Comments = comments(&doc)
+	g.Comments = yamlsrc.Comments(&doc)
 	if len(p.errs) > 0 {
 		sort.SliceStable(p.errs, func(i, j int) bool {
 			if p.errs[i].Line != p.errs[j].Line {
@@ -159,62 +140,6 @@ func Parse(file string, src []byte) (g *pipeline.Graph, err error) {
 		return nil, ErrorList{{File: file, Line: pos.Line, Column: pos.Column, Msg: e.Error()}}
 	}
 	return g, nil
-}
-
-// checkText rejects bytes that YAML forbids or that make line numbers
-// ambiguous, with their position: invalid UTF-8, control characters other
-// than tab, LF and CR, a CR not followed by LF, the Unicode line and
-// paragraph separators and NEL (YAML parsers count these as line breaks,
-// editors and diff tools do not, so findings and suppressions would land
-// on the wrong lines), and a byte-order mark anywhere but at the start.
-func checkText(file string, src []byte) *Error {
-	line, col := 1, 1
-	for i := 0; i < len(src); {
-		r, size := utf8.DecodeRune(src[i:])
-		msg := ""
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			msg = fmt.Sprintf("invalid UTF-8 byte 0x%02x", src[i])
-		case r == '\r' && (i+1 >= len(src) || src[i+1] != '\n'):
-			msg = "carriage return without line feed: use \\n or \\r\\n line endings"
-		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f, r >= 0x80 && r < 0xa0 && r != 0x85:
-			msg = fmt.Sprintf("control character U+%04X is not allowed", r)
-		case r == 0x85 || r == 0x2028 || r == 0x2029:
-			msg = fmt.Sprintf("line separator U+%04X is not supported: YAML counts it as a line break and editors do not", r)
-		case r == 0xfeff && i > 0:
-			msg = "byte-order mark (U+FEFF) inside the file"
-		}
-		if msg != "" {
-			return &Error{File: file, Line: line, Column: col, Msg: msg}
-		}
-		if r == '\n' {
-			line, col = line+1, 1
-		} else if r != '\r' {
-			col++
-		}
-		i += size
-	}
-	return nil
-}
-
-// yamlError converts a yaml.v3 error ("yaml: line N: msg") to a positioned Error.
-func yamlError(file string, e error) ErrorList {
-	msg := strings.TrimPrefix(e.Error(), "yaml: ")
-	line := 0
-	if strings.HasPrefix(msg, "line ") {
-		rest := msg[len("line "):]
-		if i := strings.Index(rest, ":"); i > 0 {
-			if n, err := strconv.Atoi(rest[:i]); err == nil {
-				line = n
-				msg = strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	col := 0
-	if line > 0 {
-		col = 1
-	}
-	return ErrorList{{File: file, Line: line, Column: col, Msg: "invalid YAML: " + msg}}
 }
 
 type parser struct {
@@ -262,57 +187,7 @@ func (p *parser) resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// comments returns every comment line of a document, trimmed, without
-// following aliases.
-func comments(n *yaml.Node) []string {
-	var out []string
-	stack := []*yaml.Node{n}
-	for len(stack) > 0 {
-		x := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, c := range []string{x.HeadComment, x.LineComment, x.FootComment} {
-			for _, line := range strings.Split(c, "\n") {
-				if line = strings.TrimSpace(line); strings.HasPrefix(line, "#") {
-					out = append(out, line)
-				}
-			}
-		}
-		stack = append(stack, x.Content...)
-	}
-	return out
-}
-
-// countNodes counts the nodes of a document without following aliases.
-func countNodes(n *yaml.Node) int {
-	count := 0
-	stack := []*yaml.Node{n}
-	for len(stack) > 0 {
-		x := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		count++
-		stack = append(stack, x.Content...)
-	}
-	return count
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if n.Tag == "!!null" {
-			return "null"
-		}
-		v := n.Value
-		if len(v) > 40 {
-			v = v[:40] + "..."
-		}
-		return "a " + strings.TrimPrefix(n.ShortTag(), "!!") + " (" + strconv.Quote(v) + ")"
-	}
-	return "an unsupported node"
-}
+func kindName(n *yaml.Node) string { return yamlsrc.KindName(n) }
 
 // mapping returns the key/value pairs of a mapping node, reporting duplicate
 // and non-string keys; ok is false (and an error recorded) if n is not a
@@ -708,4 +583,19 @@ func (p *parser) roles(n *yaml.Node) []pipeline.Role {
 		}
 	}
 	return out
+}
+
+func init() {
+	pipeline.RegisterAdapter(&pipeline.Adapter{
+		Format:    Format,
+		Title:     "mlgate stage spec",
+		MatchPath: IsSpecPath,
+		Parse: func(src *pipeline.Source) ([]*pipeline.Graph, error) {
+			g, err := Parse(src.File, src.Src)
+			if err != nil {
+				return nil, err
+			}
+			return []*pipeline.Graph{g}, nil
+		},
+	})
 }

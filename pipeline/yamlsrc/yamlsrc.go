@@ -1,0 +1,321 @@
+// Package yamlsrc holds what every YAML-based pipeline adapter needs to read
+// hostile input safely and with positions: a text check that keeps line
+// numbers honest, a decoder that never panics and bounds documents and
+// aliases, comment collection for suppressions, and small node helpers.
+package yamlsrc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mlgate/mlgate/pipeline"
+	"go.yaml.in/yaml/v3"
+)
+
+// AliasBudget bounds the extra nodes a reader may visit through YAML
+// aliases, so "billion laughs" documents cannot blow up.
+const AliasBudget = 100_000
+
+// MaxDocuments bounds the documents in one multi-document file.
+const MaxDocuments = 10_000
+
+// CheckText rejects bytes that YAML forbids or that make line numbers
+// ambiguous, with their position: invalid UTF-8, control characters other
+// than tab, LF and CR, a CR not followed by LF, the Unicode line and
+// paragraph separators and NEL (YAML parsers count these as line breaks,
+// editors and diff tools do not, so findings and suppressions would land on
+// the wrong lines), and a byte-order mark anywhere but at the start.
+func CheckText(file string, src []byte) *pipeline.SourceError {
+	line, col := 1, 1
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c >= 0x20 && c < 0x7f { // fast path: printable ASCII
+			col++
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(src[i:])
+		msg := ""
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			msg = fmt.Sprintf("invalid UTF-8 byte 0x%02x", src[i])
+		case r == '\r' && (i+1 >= len(src) || src[i+1] != '\n'):
+			msg = "carriage return without line feed: use \\n or \\r\\n line endings"
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f, r >= 0x80 && r < 0xa0 && r != 0x85:
+			msg = fmt.Sprintf("control character U+%04X is not allowed", r)
+		case r == 0x85 || r == 0x2028 || r == 0x2029:
+			msg = fmt.Sprintf("line separator U+%04X is not supported: YAML counts it as a line break and editors do not", r)
+		case r == 0xfeff && i > 0:
+			msg = "byte-order mark (U+FEFF) inside the file"
+		}
+		if msg != "" {
+			return &pipeline.SourceError{File: file, Line: line, Column: col, Msg: msg}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else if r != '\r' {
+			col++
+		}
+		i += size
+	}
+	return nil
+}
+
+// Error converts a yaml.v3 error ("yaml: line N: msg") to a positioned
+// error.
+func Error(file string, e error) *pipeline.SourceError {
+	msg := strings.TrimPrefix(e.Error(), "yaml: ")
+	line := 0
+	if strings.HasPrefix(msg, "line ") {
+		rest := msg[len("line "):]
+		if i := strings.Index(rest, ":"); i > 0 {
+			if n, err := strconv.Atoi(rest[:i]); err == nil {
+				line = n
+				msg = strings.TrimSpace(rest[i+1:])
+			}
+		}
+	}
+	col := 0
+	if line > 0 {
+		col = 1
+	}
+	return &pipeline.SourceError{File: file, Line: line, Column: col, Msg: "invalid YAML: " + msg}
+}
+
+// Decode checks src with CheckText and decodes every YAML document in it,
+// recovering from parser panics. Empty documents are dropped. Files larger
+// than pipeline.MaxSourceSize or with more than MaxDocuments documents are
+// refused.
+func Decode(file string, src []byte) (docs []*yaml.Node, err error) {
+	if len(src) > pipeline.MaxSourceSize {
+		return nil, pipeline.SourceErrors{{File: file, Msg: fmt.Sprintf("file is larger than the %d MiB limit", pipeline.MaxSourceSize>>20)}}
+	}
+	if e := CheckText(file, src); e != nil {
+		return nil, pipeline.SourceErrors{e}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			docs, err = nil, pipeline.SourceErrors{{File: file, Msg: fmt.Sprintf("YAML parser failed: %v", r)}}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for {
+		var doc yaml.Node
+		e := dec.Decode(&doc)
+		if errors.Is(e, io.EOF) {
+			return docs, nil
+		}
+		if e != nil {
+			return nil, pipeline.SourceErrors{Error(file, e)}
+		}
+		if len(doc.Content) == 0 || doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" {
+			continue
+		}
+		if len(docs) == MaxDocuments {
+			return nil, pipeline.SourceErrors{{File: file, Line: doc.Line, Column: doc.Column, Msg: fmt.Sprintf("more than %d YAML documents in one file", MaxDocuments)}}
+		}
+		docs = append(docs, &doc)
+	}
+}
+
+// Comments returns every comment line of a document, trimmed, without
+// following aliases: what config.FilterSuppressions needs to honour only
+// real comments.
+func Comments(n *yaml.Node) []string {
+	var out []string
+	stack := []*yaml.Node{n}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range []string{x.HeadComment, x.LineComment, x.FootComment} {
+			if c == "" {
+				continue
+			}
+			for _, line := range strings.Split(c, "\n") {
+				if line = strings.TrimSpace(line); strings.HasPrefix(line, "#") {
+					out = append(out, line)
+				}
+			}
+		}
+		stack = append(stack, x.Content...)
+	}
+	return out
+}
+
+// CountNodes counts the nodes of a document without following aliases.
+func CountNodes(n *yaml.Node) int {
+	count := 0
+	stack := []*yaml.Node{n}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		count++
+		stack = append(stack, x.Content...)
+	}
+	return count
+}
+
+// Budget bounds the work of walking a document through aliases. Create it
+// with NewBudget(doc) and pass every node through Resolve before reading it.
+type Budget struct {
+	left int
+	// Exceeded is set once the budget ran out; readers should stop and
+	// report ErrBudget.
+	Exceeded bool
+}
+
+// NewBudget allows a few visits per node of the document plus AliasBudget.
+func NewBudget(doc *yaml.Node) *Budget {
+	return &Budget{left: 4*CountNodes(doc) + AliasBudget}
+}
+
+// ErrBudgetMsg is the message for a document whose aliases expand too far.
+var ErrBudgetMsg = fmt.Sprintf("YAML aliases expand beyond the limit of %d extra nodes", AliasBudget)
+
+// Resolve follows aliases and charges one unit; it returns nil once the
+// budget is exhausted or for an alias chain deeper than 100.
+func (b *Budget) Resolve(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	b.left--
+	if b.left < 0 {
+		b.Exceeded = true
+		return nil
+	}
+	for depth := 0; n != nil && n.Kind == yaml.AliasNode; depth++ {
+		if depth > 100 {
+			return nil
+		}
+		n = n.Alias
+	}
+	return n
+}
+
+// Pos returns a node's position.
+func Pos(n *yaml.Node) pipeline.Pos {
+	if n == nil {
+		return pipeline.Pos{}
+	}
+	return pipeline.Pos{Line: n.Line, Column: n.Column}
+}
+
+// Get returns the value node for key in mapping m (aliases of m resolved by
+// the caller), or nil. Merge keys are not expanded.
+func Get(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// GetKey is Get that also returns the key node (for positions).
+func GetKey(m *yaml.Node, key string) (k, v *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := m.Content[i]; k.Kind == yaml.ScalarNode && k.Value == key {
+			return k, m.Content[i+1]
+		}
+	}
+	return nil, nil
+}
+
+// KindName describes a node for error messages: "a mapping", "a list",
+// "null", `a str ("abc")`.
+func KindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "null"
+		}
+		v := n.Value
+		if len(v) > 40 {
+			v = v[:40] + "..."
+		}
+		return "a " + strings.TrimPrefix(n.ShortTag(), "!!") + " (" + strconv.Quote(v) + ")"
+	}
+	return "an unsupported node"
+}
+
+// Lines indexes the line starts of a source once, so positions inside
+// scalars can be computed in constant time per lookup.
+type Lines struct {
+	src    []byte
+	starts []int // starts[i] is the offset of line i+1
+}
+
+// NewLines indexes src.
+func NewLines(src []byte) *Lines {
+	starts := make([]int, 1, 64+len(src)/32)
+	for i, c := range src {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return &Lines{src: src, starts: starts}
+}
+
+// Line returns 1-based line l without its line break, or nil past the end.
+func (x *Lines) Line(l int) []byte {
+	if l < 1 || l > len(x.starts) {
+		return nil
+	}
+	start := x.starts[l-1]
+	end := len(x.src)
+	if l < len(x.starts) {
+		end = x.starts[l] - 1
+	}
+	if start > end {
+		return nil
+	}
+	return bytes.TrimRight(x.src[start:end], "\r")
+}
+
+// TextStart returns where a scalar's text begins, and whether its line
+// breaks are the source's own (pipeline.Step.RunLiteral). For a literal
+// block scalar (`|`) that is the first content line, at the block's
+// indentation; for a plain or quoted single-line scalar it is the node's
+// position (after the opening quote); folded and multi-line quoted scalars
+// are not literal.
+func (x *Lines) TextStart(n *yaml.Node) (pipeline.Pos, bool) {
+	p := Pos(n)
+	if n == nil || n.Kind != yaml.ScalarNode || n.Line <= 0 {
+		return p, false
+	}
+	switch {
+	case n.Style&yaml.LiteralStyle != 0:
+		// Leading empty lines are part of the value; the block's
+		// indentation is that of its first non-blank line.
+		lead := len(n.Value) - len(strings.TrimLeft(n.Value, "\n"))
+		for l := n.Line + 1; l <= len(x.starts) && l <= n.Line+1+lead+1; l++ {
+			line := x.Line(l)
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			indent := len(line) - len(bytes.TrimLeft(line, " "))
+			return pipeline.Pos{Line: n.Line + 1, Column: indent + 1}, true
+		}
+		return pipeline.Pos{Line: n.Line + 1, Column: p.Column}, true
+	case n.Style&yaml.FoldedStyle != 0:
+		return pipeline.Pos{Line: n.Line + 1, Column: p.Column}, false
+	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
+		return pipeline.Pos{Line: n.Line, Column: n.Column + 1}, !strings.Contains(n.Value, "\n")
+	}
+	return p, !strings.Contains(n.Value, "\n")
+}

@@ -1,0 +1,97 @@
+package yamlsrc
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mlgate/mlgate/pipeline"
+	"go.yaml.in/yaml/v3"
+)
+
+func TestTextStartMapsScriptOffsets(t *testing.T) {
+	src := "jobs:\n  a:\n    run: |\n      echo one\n        indented two\n      pip install x\n    plain: echo   hi\n    quoted: \"pip install y\"\n    folded: >\n      a\n      b\n"
+	docs, err := Decode("f.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Get(Get(docs[0].Content[0], "jobs"), "a")
+	lines := NewLines([]byte(src))
+	cases := []struct {
+		key, needle    string
+		line, col      int
+		literal, exact bool
+	}{
+		{"run", "echo one", 4, 7, true, true},
+		{"run", "indented two", 5, 9, true, true},
+		{"run", "pip install", 6, 7, true, true},
+		{"plain", "hi", 7, 19, true, true},
+		{"quoted", "install", 8, 18, true, true},
+		{"folded", "b", 10, 7, false, false},
+	}
+	for _, c := range cases {
+		n := Get(a, c.key)
+		start, literal := lines.TextStart(n)
+		if literal != c.literal {
+			t.Errorf("%s: literal = %v, want %v", c.key, literal, c.literal)
+		}
+		st := pipeline.Step{Run: n.Value, RunPos: start, RunLiteral: literal}
+		got := st.PosAt(strings.Index(n.Value, c.needle))
+		if c.exact && (got.Line != c.line || got.Column != c.col) {
+			t.Errorf("%s %q: at %d:%d, want %d:%d", c.key, c.needle, got.Line, got.Column, c.line, c.col)
+		}
+		if !c.exact && got.Line != c.line {
+			t.Errorf("%s: line %d, want %d", c.key, got.Line, c.line)
+		}
+	}
+}
+
+func TestDecodeRejectsHostileText(t *testing.T) {
+	for _, src := range []string{"a: \x00", "a: b\u2028c: d", "a: [", "a: \xff"} {
+		if _, err := Decode("f.yml", []byte(src)); err == nil {
+			t.Errorf("%q: no error", src)
+		}
+	}
+	docs, err := Decode("f.yml", []byte("---\na: 1\n---\n---\nb: 2\n"))
+	if err != nil || len(docs) != 2 {
+		t.Fatalf("multi-doc: %d docs, %v", len(docs), err)
+	}
+}
+
+func TestBudgetStopsAliasBlowup(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a: &a [x, x, x, x, x, x, x, x, x, x]\n")
+	prev := "a"
+	for i := 0; i < 8; i++ {
+		name := string(rune('b' + i))
+		b.WriteString(name + ": &" + name + " [")
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("*" + prev)
+		}
+		b.WriteString("]\n")
+		prev = name
+	}
+	docs, err := Decode("f.yml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bud := NewBudget(docs[0])
+	var walk func(n *yaml.Node)
+	visits := 0
+	walk = func(n *yaml.Node) {
+		n = bud.Resolve(n)
+		if n == nil {
+			return
+		}
+		visits++
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(docs[0])
+	if !bud.Exceeded || visits > 2*AliasBudget {
+		t.Fatalf("exceeded=%v visits=%d", bud.Exceeded, visits)
+	}
+}
