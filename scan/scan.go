@@ -518,7 +518,7 @@ func (s *scanner) nestedZip(r io.Reader, entry string, depth int) string {
 }
 
 func (s *scanner) zipEntries(zr *zip.Reader, entry string, depth int) string {
-	names := map[string]int{}
+	names := make(map[string]int, len(zr.File))
 	torchPrefixes := map[string]bool{}
 	for _, f := range zr.File {
 		names[f.Name]++

@@ -162,6 +162,11 @@ type machine struct {
 
 var errStop = errors.New("stop")
 
+// newCall returns a Call of fn with args.
+func (m *machine) newCall(fn, args Value, op string, start int64) *Call {
+	return &Call{Func: fn, Args: args, Op: op, Offset: start}
+}
+
 func (m *machine) problem(off int64, format string, args ...any) {
 	m.obs.Problem(Problem{Offset: off, Msg: fmt.Sprintf(format, args...)})
 }
@@ -344,15 +349,31 @@ func init() {
 }
 
 func opName(op byte) string {
-	if n, ok := opNames[op]; ok {
+	if n := opNameTable[op]; n != "" {
 		return n
 	}
 	return fmt.Sprintf("0x%02x", op)
 }
 
+// opNameTable is opNames as an array: opName is called for every opcode.
+var opNameTable = func() (t [256]string) {
+	for op, n := range opNames {
+		t[op] = n
+	}
+	return t
+}()
+
 // --- reading arguments -----------------------------------------------------
 
 func (m *machine) read(n int, start int64, what string) ([]byte, error) {
+	// Fast path: the bytes are buffered. The slice points into the reader's
+	// buffer and, like scratch, is valid until the next read.
+	if n <= m.r.Buffered() {
+		b, _ := m.r.Peek(n)
+		m.r.Discard(n)
+		m.off += int64(n)
+		return b, nil
+	}
 	var b []byte
 	if n <= len(m.scratch) {
 		b = m.scratch[:n] // fixed-size arguments: valid until the next read
@@ -499,7 +520,9 @@ func (m *machine) popMark(start int64, op byte) []Value {
 	if k > len(m.stack) {
 		k = len(m.stack)
 	}
-	items := append([]Value(nil), m.stack[k:]...)
+	items := make([]Value, len(m.stack)-k)
+	copy(items, m.stack[k:])
+	clear(m.stack[k:])
 	m.stack = m.stack[:k]
 	return items
 }
@@ -800,13 +823,13 @@ func (m *machine) step(op byte, start int64) error {
 	case opREDUCE:
 		args := m.pop(start, op)
 		fn := m.pop(start, op)
-		c := &Call{Func: fn, Args: args, Op: "REDUCE", Offset: start}
+		c := m.newCall(fn, args, "REDUCE", start)
 		m.obs.Call(c)
 		return m.push(c, start)
 	case opNEWOBJ:
 		args := m.pop(start, op)
 		cls := m.pop(start, op)
-		c := &Call{Func: cls, Args: args, Op: "NEWOBJ", Offset: start}
+		c := m.newCall(cls, args, "NEWOBJ", start)
 		m.obs.Call(c)
 		return m.push(c, start)
 	case opNEWOBJ_EX:
@@ -1114,6 +1137,7 @@ func memoGets(r io.Reader, lim Limits) (_ *indexSet, ok bool) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	gets := &indexSet{}
 	var off int64
+	var b [8]byte // one buffer: a local passed to io.ReadFull would escape per opcode
 	stops := 0
 	for {
 		op, err := br.ReadByte()
@@ -1154,7 +1178,6 @@ func memoGets(r io.Reader, lim Limits) (_ *indexSet, ok bool) {
 				}
 			}
 		case n > 0:
-			var b [8]byte
 			if _, err := io.ReadFull(br, b[:n]); err != nil {
 				return gets, true
 			}
@@ -1167,7 +1190,6 @@ func memoGets(r io.Reader, lim Limits) (_ *indexSet, ok bool) {
 			}
 		default:
 			k := -n - 10
-			var b [8]byte
 			if _, err := io.ReadFull(br, b[:k]); err != nil {
 				return gets, true
 			}

@@ -50,7 +50,9 @@ func (m *memo) cached(key string, write func()) {
 
 // TorchDataPkl returns a data.pkl as torch.save writes it for a state dict
 // of n float32 tensors of elems elements each (protocol 2, memoized,
-// storages as persistent ids "0", "1", ...).
+// storages as persistent ids "0", "1", ...). Like CPython's pickler, the
+// dict's items are written in batches of 1,000 (MARK ... SETITEMS; a last
+// batch of one item is a plain SETITEM).
 func TorchDataPkl(n int, elems int) []byte {
 	a := &Asm{}
 	m := &memo{a: a, cache: map[string]uint32{}}
@@ -58,8 +60,11 @@ func TorchDataPkl(n int, elems int) []byte {
 	m.cached("OrderedDict", func() { a.Global("collections", "OrderedDict") })
 	a.Op(opEMPTY_TUPLE).Reduce()
 	m.put()
-	a.Mark()
+	const batch = 1000
 	for i := 0; i < n; i++ {
+		if i%batch == 0 && n-i > 1 {
+			a.Mark()
+		}
 		a.Str(fmt.Sprintf("model.layers.%d.mlp.weight", i))
 		m.put()
 		m.cached("rebuild", func() { a.Global("torch._utils", "_rebuild_tensor_v2") })
@@ -87,8 +92,14 @@ func TorchDataPkl(n int, elems int) []byte {
 		m.put()
 		a.Reduce()
 		m.put()
+		if last := i == n-1; (i+1)%batch == 0 || last {
+			if last && i%batch == 0 {
+				a.Setitem() // a batch of one item
+			} else {
+				a.Setitems()
+			}
+		}
 	}
-	a.Setitems()
 	// state_dict._metadata
 	a.EmptyDict()
 	m.put()
