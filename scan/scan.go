@@ -8,13 +8,13 @@ package scan
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
 	"compress/zlib"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"path"
@@ -23,6 +23,7 @@ import (
 
 	"github.com/mlgate/mlgate/finding"
 	"github.com/mlgate/mlgate/scan/gguf"
+	"github.com/mlgate/mlgate/scan/internal/zipdir"
 	"github.com/mlgate/mlgate/scan/keras"
 	"github.com/mlgate/mlgate/scan/onnx"
 	"github.com/mlgate/mlgate/scan/pickle"
@@ -433,73 +434,137 @@ func (s *scanner) pickles(r io.Reader, reopen func() (io.ReadCloser, error), ent
 // dispatched by content; a PyTorch layout (…/data.pkl with …/data/ records)
 // makes its pickles use the torch allow-list. Tensor data records and a
 // .keras archive's weights file are raw arrays and are skipped unread.
+//
+// The central directory is streamed twice (scan/internal/zipdir) instead
+// of loaded: a checkpoint with 100,000 tensors has 100,000 entries, and
+// only a handful of them are opened.
 func (s *scanner) zip(ra io.ReaderAt, size int64, entry string, depth int) string {
-	// archive/zip makes several small reads per entry (headers, data
-	// offsets); a block cache turns 100,000 entries' worth into a few
-	// hundred reads.
-	ra = &blockCache{r: ra}
-	zr, err := zip.NewReader(ra, size)
+	d, err := zipdir.Open(ra, size)
 	if err != nil {
 		s.report(PickleMalformed, entry, -1, fmt.Sprintf("%s%s looks like a zip archive but cannot be read: %v", s.art.Path, where(entry), err), "zip: "+err.Error())
 		return "zip"
 	}
-	s.checkLocalNames(ra, zr, entry)
-	return s.zipEntries(zr, entry, depth)
+	// Local headers are spread through the file; a block cache of their
+	// own turns 100,000 of them into a few dozen reads.
+	local := &zipdir.Local{}
+	lr := &blockCache{r: ra}
+	ld, _ := zipdir.Open(lr, size)
+	// Pass 1: duplicate names (by a keyed hash, so memory stays small and
+	// collisions cannot be forced), PyTorch prefixes, the Keras layout,
+	// and each entry's local header name.
+	seed := maphash.MakeSeed()
+	counts := make(map[uint64]uint32, min(d.Count(), 1<<20))
+	dups := map[string]int{}
+	torchPrefixes := map[string]bool{}
+	var hasConfig, hasKerasMeta bool
+	err = d.Walk(func(e *zipdir.Entry) error {
+		h := maphash.Bytes(seed, e.Name)
+		counts[h]++
+		if counts[h] > 1 {
+			dups[string(e.Name)] = int(counts[h])
+		}
+		name := e.Name
+		switch {
+		case bytes.HasSuffix(name, []byte("/data.pkl")) || string(name) == "data.pkl":
+			torchPrefixes[string(name[:len(name)-len("data.pkl")])] = true
+		case string(name) == "config.json":
+			hasConfig = true
+		case string(name) == "metadata.json" || string(name) == "model.weights.h5":
+			hasKerasMeta = true
+		}
+		if err := ld.ReadLocal(e, local); err != nil {
+			s.report(ZipAnomaly, join(entry, string(e.Name)), -1,
+				fmt.Sprintf("%s: no local file header found for entry %q", s.art.Path, e.Name), "no local header "+string(e.Name))
+		} else if !bytes.Equal(local.Name, e.Name) {
+			s.report(ZipAnomaly, join(entry, string(e.Name)), -1,
+				fmt.Sprintf("%s: entry is named %q in the central directory but %q in its local header; tools that read different headers see different files", s.art.Path, e.Name, local.Name),
+				"local name "+string(local.Name)+" central "+string(e.Name))
+		}
+		return nil
+	})
+	if err != nil {
+		s.report(PickleMalformed, entry, -1, fmt.Sprintf("%s%s looks like a zip archive but cannot be read: %v", s.art.Path, where(entry), err), "zip: "+err.Error())
+		return "zip"
+	}
+	counts = nil
+	names := make([]string, 0, len(dups))
+	for n := range dups {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		s.report(ZipAnomaly, join(entry, n), -1,
+			fmt.Sprintf("%s: the zip holds %d entries named %q; loaders disagree on which one they read, so a scanner may check one and the loader run the other", s.art.Path, dups[n], n),
+			"duplicate "+n)
+	}
+	format := "zip"
+	if len(torchPrefixes) > 0 {
+		format = "pytorch-zip"
+	}
+	if hasConfig && hasKerasMeta {
+		format = "keras"
+	}
+	// Pass 2: keep only the entries that will be opened.
+	var todo []zipdir.Entry
+	d.Walk(func(e *zipdir.Entry) error {
+		if e.IsDir() || isTorchDataRecord(e.Name, torchPrefixes) || format == "keras" && string(e.Name) == "model.weights.h5" {
+			return nil
+		}
+		c := *e
+		c.Name = append([]byte(nil), e.Name...)
+		todo = append(todo, c)
+		return nil
+	})
+	for i := range todo {
+		s.zipEntry(ld, &todo[i], torchPrefixes, format, entry, depth)
+	}
+	return format
 }
 
-// checkLocalNames compares each entry's name in its local file header with
-// the central directory's. Loaders that walk local headers and those that
-// read the central directory (Python's zipfile, torch) then see different
-// files under the same name, which is how payloads hide from scanners.
-func (s *scanner) checkLocalNames(ra io.ReaderAt, zr *zip.Reader, entry string) {
-	var scratch []byte
-	for _, f := range zr.File {
-		data, err := f.DataOffset()
-		if err != nil {
-			continue
-		}
-		local, ok := localName(ra, data, len(f.Name), &scratch)
-		if !ok {
-			s.report(ZipAnomaly, join(entry, f.Name), -1,
-				fmt.Sprintf("%s: no local file header found for entry %q", s.art.Path, f.Name), "no local header "+f.Name)
-			continue
-		}
-		if local != f.Name {
-			s.report(ZipAnomaly, join(entry, f.Name), -1,
-				fmt.Sprintf("%s: entry is named %q in the central directory but %q in its local header; tools that read different headers see different files", s.art.Path, f.Name, local),
-				"local name "+local+" central "+f.Name)
-		}
+// zipEntry scans one entry of an archive.
+func (s *scanner) zipEntry(d *zipdir.Dir, f *zipdir.Entry, torchPrefixes map[string]bool, format, entry string, depth int) {
+	fname := string(f.Name)
+	name := join(entry, fname)
+	if f.Encrypted() {
+		s.report(UnscannableContainer, name, -1, fmt.Sprintf("%s: entry %s is encrypted and cannot be scanned", s.art.Path, fname), "encrypted "+fname)
+		return
 	}
-}
-
-// localName finds the local file header whose data starts at data and
-// returns its file name. The header is 30 bytes, then name and extra field
-// of lengths given in it; it is searched for backwards from data.
-func localName(ra io.ReaderAt, data int64, nameHint int, scratch *[]byte) (string, bool) {
-	for _, window := range []int64{int64(30 + nameHint + 1024), 30 + 2*65535} {
-		start := max(data-window, 0)
-		if int64(cap(*scratch)) < data-start {
-			*scratch = make([]byte, data-start)
-		}
-		buf := (*scratch)[:data-start]
-		if _, err := ra.ReadAt(buf, start); err != nil {
-			return "", false
-		}
-		for i := len(buf) - 30; i >= 0; i-- {
-			if buf[i] != 'P' || buf[i+1] != 'K' || buf[i+2] != 3 || buf[i+3] != 4 {
-				continue
-			}
-			n := int(buf[i+26]) | int(buf[i+27])<<8
-			e := int(buf[i+28]) | int(buf[i+29])<<8
-			if start+int64(i+30+n+e) == data {
-				return string(buf[i+30 : i+30+n]), true
-			}
-		}
-		if start == 0 {
-			break
-		}
+	kind := pickle.KindPlain
+	dir := path.Dir(fname) + "/"
+	if path.Dir(fname) == "." {
+		dir = ""
 	}
-	return "", false
+	if torchPrefixes[dir] {
+		kind = pickle.KindTorch
+	}
+	if f.UncompressedSize > uint64(s.opts.MaxDecompressed) || (f.CompressedSize > 0 && f.UncompressedSize/f.CompressedSize > 1000 && f.UncompressedSize > 100<<20) {
+		s.report(ZipAnomaly, name, -1, fmt.Sprintf("%s: entry %s declares %d bytes from %d compressed (a zip bomb, or larger than the %d-byte limit): not scanned", s.art.Path, fname, f.UncompressedSize, f.CompressedSize, s.opts.MaxDecompressed), "bomb "+fname)
+		return
+	}
+	open := func() (io.ReadCloser, error) {
+		var l zipdir.Local
+		if err := d.ReadLocal(f, &l); err != nil {
+			return nil, err
+		}
+		return d.OpenEntry(f, l.DataOffset)
+	}
+	rc, err := open()
+	if err != nil {
+		s.report(ZipAnomaly, name, -1, fmt.Sprintf("%s: entry %s cannot be opened: %v", s.art.Path, fname, err), "open "+fname)
+		return
+	}
+	defer rc.Close()
+	if format == "keras" && fname == "config.json" {
+		s.kerasConfig(rc, name)
+	} else if strings.HasSuffix(fname, ".pkl") || kind == pickle.KindTorch && strings.HasSuffix(fname, "data.pkl") {
+		s.pickles(rc, open, name, kind, 0, "pickle")
+	} else if !s.tooDeep(name, depth) {
+		s.dispatch(rc, -1, name, depth+1)
+	}
+	// Drain, so the size and CRC-32 are checked against the directory.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		s.report(ZipAnomaly, name, -1, fmt.Sprintf("%s: entry %s: %v (its content differs from what the archive declares)", s.art.Path, fname, err), "crc "+fname)
+	}
 }
 
 func (s *scanner) nestedZip(r io.Reader, entry string, depth int) string {
@@ -517,89 +582,16 @@ func (s *scanner) nestedZip(r io.Reader, entry string, depth int) string {
 	return s.zip(bytes.NewReader(b), int64(len(b)), entry, depth+1)
 }
 
-func (s *scanner) zipEntries(zr *zip.Reader, entry string, depth int) string {
-	names := make(map[string]int, len(zr.File))
-	torchPrefixes := map[string]bool{}
-	for _, f := range zr.File {
-		names[f.Name]++
-		if strings.HasSuffix(f.Name, "/data.pkl") || f.Name == "data.pkl" {
-			torchPrefixes[strings.TrimSuffix(f.Name, "data.pkl")] = true
-		}
+// isTorchDataRecord reports whether name is PREFIX/data/... for one of
+// the archive's PyTorch prefixes (the directory holding data.pkl). Only the
+// positions where "data/" starts a path element are tried, so the cost
+// does not grow with the number of prefixes.
+func isTorchDataRecord(name []byte, prefixes map[string]bool) bool {
+	if len(prefixes) == 0 {
+		return false
 	}
-	var dups []string
-	for n, c := range names {
-		if c > 1 {
-			dups = append(dups, n)
-		}
-	}
-	sort.Strings(dups)
-	for _, n := range dups {
-		s.report(ZipAnomaly, join(entry, n), -1,
-			fmt.Sprintf("%s: the zip holds %d entries named %q; loaders disagree on which one they read, so a scanner may check one and the loader run the other", s.art.Path, names[n], n),
-			"duplicate "+n)
-	}
-	format := "zip"
-	if len(torchPrefixes) > 0 {
-		format = "pytorch-zip"
-	}
-	if names["config.json"] > 0 && (names["metadata.json"] > 0 || names["model.weights.h5"] > 0) {
-		format = "keras"
-	}
-	// Keep only the entries that will be opened, and let the rest of the
-	// directory go before any pickle is analyzed: a checkpoint's tensor
-	// records are most of its entries (100,000 for 100,000 tensors).
-	var todo []*zip.File
-	for _, f := range zr.File {
-		if f.FileInfo().IsDir() || isTorchDataRecord(f.Name, torchPrefixes) || format == "keras" && f.Name == "model.weights.h5" {
-			continue
-		}
-		todo = append(todo, f)
-	}
-	zr.File, names = nil, nil
-	for _, f := range todo {
-		name := join(entry, f.Name)
-		if f.Flags&0x1 != 0 {
-			s.report(UnscannableContainer, name, -1, fmt.Sprintf("%s: entry %s is encrypted and cannot be scanned", s.art.Path, f.Name), "encrypted "+f.Name)
-			continue
-		}
-		kind := pickle.KindPlain
-		dir := path.Dir(f.Name) + "/"
-		if path.Dir(f.Name) == "." {
-			dir = ""
-		}
-		if torchPrefixes[dir] {
-			kind = pickle.KindTorch
-		}
-		if f.UncompressedSize64 > uint64(s.opts.MaxDecompressed) || (f.CompressedSize64 > 0 && f.UncompressedSize64/f.CompressedSize64 > 1000 && f.UncompressedSize64 > 100<<20) {
-			s.report(ZipAnomaly, name, -1, fmt.Sprintf("%s: entry %s declares %d bytes from %d compressed (a zip bomb, or larger than the %d-byte limit): not scanned", s.art.Path, f.Name, f.UncompressedSize64, f.CompressedSize64, s.opts.MaxDecompressed), "bomb "+f.Name)
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			s.report(ZipAnomaly, name, -1, fmt.Sprintf("%s: entry %s cannot be opened: %v", s.art.Path, f.Name, err), "open "+f.Name)
-			continue
-		}
-		if format == "keras" && f.Name == "config.json" {
-			s.kerasConfig(rc, name)
-		} else if strings.HasSuffix(f.Name, ".pkl") || kind == pickle.KindTorch && strings.HasSuffix(f.Name, "data.pkl") {
-			s.pickles(rc, f.Open, name, kind, 0, "pickle")
-		} else {
-			if !s.tooDeep(name, depth) {
-				s.dispatch(rc, -1, name, depth+1)
-			}
-		}
-		// Drain to make archive/zip verify the CRC-32.
-		if _, err := io.Copy(io.Discard, rc); err != nil {
-			s.report(ZipAnomaly, name, -1, fmt.Sprintf("%s: entry %s: %v (its content differs from what the archive declares)", s.art.Path, f.Name, err), "crc "+f.Name)
-		}
-		rc.Close()
-	}
-	return format
-}
-
-func isTorchDataRecord(name string, prefixes map[string]bool) bool {
-	for p := range prefixes {
-		if strings.HasPrefix(name, p+"data/") {
+	for i := 0; i+5 <= len(name); i++ {
+		if (i == 0 || name[i-1] == '/') && string(name[i:i+5]) == "data/" && prefixes[string(name[:i])] {
 			return true
 		}
 	}

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+	"os"
+	"runtime/debug"
 
 	"github.com/mlgate/mlgate/audit"
 	"github.com/mlgate/mlgate/scan"
@@ -45,6 +47,7 @@ Extend the allow-list in .mlgate.yaml:
 			default:
 				return usageErr("--policy must be default or strict, got %q", policy)
 			}
+			scanGC()
 			return f.runWith(cmd, args, audit.Options{RequireInputs: true, Analyzers: audit.Models, Scan: scan.Options{Strict: strict}})
 		},
 	}
@@ -52,4 +55,21 @@ Extend the allow-list in .mlgate.yaml:
 	cmd.Flags().StringVar(&policy, "policy", "default", "default, or strict: any pickle-based file is a finding")
 	_ = cmd.RegisterFlagCompletionFunc("policy", cobra.FixedCompletions([]string{"default", "strict"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
+}
+
+// scanGC tunes the garbage collector for model scanning unless the user set
+// GOGC: the scanner streams, so its live heap stays a few megabytes, and the
+// default target (collect when the heap doubles) makes it collect every few
+// hundred microseconds on a large checkpoint. Collecting at 5x the live
+// heap cuts CPU time by about a quarter for about 12 MB more peak memory
+// (bench/README.md); the memory limit keeps a pathological input from
+// turning that factor into gigabytes.
+func scanGC() {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	debug.SetGCPercent(400)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1 << 30)
+	}
 }
