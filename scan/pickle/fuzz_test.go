@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/iotest"
 )
 
 // FuzzAnalyze feeds arbitrary bytes to the VM and the policy under both
@@ -36,6 +37,35 @@ func FuzzAnalyze(f *testing.F) {
 					t.Fatalf("unbounded message (%d bytes)", len(is.Message))
 				}
 			}
+		}
+	})
+}
+
+// FuzzMemoGets checks that the memo pre-pass finds the same indices
+// whether opcodes arrive whole in the reader's buffer (fast path) or one
+// byte at a time (slow path).
+func FuzzMemoGets(f *testing.F) {
+	f.Add(pickletest.TorchDataPkl(30, 4))
+	f.Add(pickletest.TorchStateDict(3))
+	var a pickletest.Asm
+	f.Add(a.Proto(2).Op(opBINGET, 3).Op(opLONG_BINGET, 1, 2, 0, 0).Op(opSHORT_BINUNI, 2, 'h', 'i').Stop().Bytes())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		lim := DefaultLimits
+		fast, okFast := memoGets(bytes.NewReader(b), lim)
+		slow, okSlow := memoGets(iotest.OneByteReader(bytes.NewReader(b)), lim)
+		if okFast != okSlow || (fast == nil) != (slow == nil) {
+			t.Fatalf("ok %v/%v", okFast, okSlow)
+		}
+		if fast == nil {
+			return
+		}
+		for i := int64(0); i < 1<<12; i++ {
+			if fast.has(i) != slow.has(i) {
+				t.Fatalf("index %d: fast %v slow %v", i, fast.has(i), slow.has(i))
+			}
+		}
+		if len(fast.big) != len(slow.big) {
+			t.Fatalf("large indices: %d vs %d", len(fast.big), len(slow.big))
 		}
 	})
 }

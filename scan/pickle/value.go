@@ -47,6 +47,9 @@ type Seq struct {
 	Kind  SeqKind
 	Items []Value
 	Len   int
+	// small backs Items for short containers (most tuples are), so a
+	// tuple costs one allocation instead of two.
+	small [6]Value
 }
 
 // SeqKind says which Python container a Seq is.

@@ -527,6 +527,30 @@ func (m *machine) popMark(start int64, op byte) []Value {
 	return items
 }
 
+// markSeq pops the items above the innermost MARK into a new container of
+// kind, keeping at most MaxItems of them.
+func (m *machine) markSeq(kind SeqKind, start int64, op byte) *Seq {
+	k := 0
+	if len(m.marks) == 0 {
+		m.problem(start, "%s without a MARK", opName(op))
+	} else {
+		k = min(m.marks[len(m.marks)-1], len(m.stack))
+		m.marks = m.marks[:len(m.marks)-1]
+	}
+	src := m.stack[k:]
+	s := &Seq{Kind: kind, Len: len(src)}
+	keep := min(len(src), m.lim.MaxItems)
+	if keep <= len(s.small) {
+		s.Items = s.small[:keep]
+	} else {
+		s.Items = make([]Value, keep)
+	}
+	copy(s.Items, src)
+	clear(src)
+	m.stack = m.stack[:k]
+	return s
+}
+
 // seq makes a container of items, keeping at most MaxItems of them; it
 // takes ownership of items (callers pass a fresh slice).
 func (m *machine) seq(kind SeqKind, items []Value) *Seq {
@@ -729,18 +753,19 @@ func (m *machine) step(op byte, start int64) error {
 	case opEMPTY_TUPLE:
 		return m.push(emptyTuple, start)
 	case opTUPLE:
-		return m.push(m.seq(Tuple, m.popMark(start, op)), start)
+		return m.push(m.markSeq(Tuple, start, op), start)
 	case opTUPLE1, opTUPLE2, opTUPLE3:
 		n := int(op - opTUPLE1 + 1)
-		items := make([]Value, n)
+		t := &Seq{Kind: Tuple, Len: n}
+		t.Items = t.small[:n]
 		for i := n - 1; i >= 0; i-- {
-			items[i] = m.pop(start, op)
+			t.Items[i] = m.pop(start, op)
 		}
-		return m.push(m.seq(Tuple, items), start)
+		return m.push(t, start)
 	case opEMPTY_LIST:
 		return m.push(&Seq{Kind: List}, start)
 	case opLIST:
-		return m.push(m.seq(List, m.popMark(start, op)), start)
+		return m.push(m.markSeq(List, start, op), start)
 	case opEMPTY_DICT:
 		return m.push(&Dict{}, start)
 	case opDICT:
@@ -754,7 +779,7 @@ func (m *machine) step(op byte, start int64) error {
 	case opEMPTY_SET:
 		return m.push(&Seq{Kind: Set}, start)
 	case opFROZENSET:
-		return m.push(m.seq(FrozenSet, m.popMark(start, op)), start)
+		return m.push(m.markSeq(FrozenSet, start, op), start)
 	case opAPPEND:
 		v := m.pop(start, op)
 		m.mutate(op, start, m.top(start, op), []Value{v})
@@ -783,7 +808,7 @@ func (m *machine) step(op byte, start int64) error {
 		if op == opGLOBAL {
 			return m.push(g, start)
 		}
-		c := &Call{Func: g, Args: m.seq(Tuple, m.popMark(start, op)), Op: "INST", Offset: start}
+		c := &Call{Func: g, Args: m.markSeq(Tuple, start, op), Op: "INST", Offset: start}
 		m.obs.Call(c)
 		return m.push(c, start)
 	case opSTACK_GLOBAL:
@@ -1140,6 +1165,19 @@ func memoGets(r io.Reader, lim Limits) (_ *indexSet, ok bool) {
 	var b [8]byte // one buffer: a local passed to io.ReadFull would escape per opcode
 	stops := 0
 	for {
+		// Fast path: whole opcodes straight from the reader's buffer.
+		if buf, _ := br.Peek(br.Buffered()); len(buf) > 0 {
+			i, stop, ok := memoGetsBuffered(buf, gets, &stops, off, lim)
+			br.Discard(i)
+			off += int64(i)
+			if stop {
+				if !ok {
+					return nil, false
+				}
+				return gets, true
+			}
+		}
+		// Slow path: one opcode whose argument is not all buffered.
 		op, err := br.ReadByte()
 		if err != nil {
 			return gets, true
@@ -1216,6 +1254,64 @@ func memoGets(r io.Reader, lim Limits) (_ *indexSet, ok bool) {
 			}
 		}
 	}
+}
+
+// memoGetsBuffered is memoGets over bytes already in memory. It consumes
+// whole opcodes only and returns how many bytes it used; stop is true when
+// the walk is over (ok false for a joblib stream), false when the next
+// opcode is not entirely in buf (or is a text-line opcode) and the caller
+// must read it.
+func memoGetsBuffered(buf []byte, gets *indexSet, stops *int, off int64, lim Limits) (i int, stop, ok bool) {
+	for i < len(buf) {
+		if lim.MaxBytes > 0 && off+int64(i)+1 > lim.MaxBytes {
+			return i, true, true
+		}
+		op := buf[i]
+		n := argTable[op]
+		switch {
+		case n == 0:
+			if !opTable[op] {
+				return i + 1, true, true
+			}
+			i++
+			if op == opSTOP && lim.MaxPickle > 0 {
+				if *stops++; *stops >= lim.MaxPickle {
+					return i, true, true
+				}
+			}
+		case n > 0:
+			if i+1+n > len(buf) {
+				return i, false, true
+			}
+			switch op {
+			case opBINGET:
+				gets.add(int64(buf[i+1]))
+			case opLONG_BINGET:
+				gets.add(int64(binary.LittleEndian.Uint32(buf[i+1:])))
+			}
+			i += 1 + n
+		case n <= -11:
+			k := -n - 10
+			if i+1+k > len(buf) {
+				return i, false, true
+			}
+			var length uint64
+			for j := k; j >= 1; j-- {
+				length = length<<8 | uint64(buf[i+j])
+			}
+			if length > uint64(len(buf)-(i+1+k)) {
+				return i, false, true
+			}
+			payload := buf[i+1+k : i+1+k+int(length)]
+			if op == opSHORT_BINUNI && bytes.Contains(payload, []byte("numpy_pickle")) {
+				return i, true, false
+			}
+			i += 1 + k + int(length)
+		default: // text-line arguments
+			return i, false, true
+		}
+	}
+	return i, false, true
 }
 
 // readLine reads up to '\n' (excluded), failing past max bytes.
