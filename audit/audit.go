@@ -50,6 +50,9 @@ type Options struct {
 	// Progress, when set, is called before each input is analyzed, with
 	// the number done so far and the total.
 	Progress func(done, total int, path string)
+	// KeepGraphs keeps the parsed pipeline graphs in Result.Graphs (for
+	// `mlgate checklist`, which reads evidence from them).
+	KeepGraphs bool
 }
 
 // Analyzers is a set of analyzers.
@@ -74,6 +77,8 @@ type Result struct {
 	// Warnings are things the user should know that are not findings, such
 	// as symlinks that were not followed.
 	Warnings []string
+	// Graphs are the pipeline graphs analyzed, when Options.KeepGraphs.
+	Graphs []*pipeline.Graph
 }
 
 // UsageError is an error in what the user asked for (a missing path, a bad
@@ -129,6 +134,7 @@ func Run(opts Options) (*Result, error) {
 	rep := &report.Report{Tool: opts.Tool, Inputs: w.unreadable}
 	var all []finding.Finding
 	var sups []config.Suppression
+	var kept []*pipeline.Graph
 	// Every rule runs; the configuration drops disabled rules' findings after
 	// suppressions are matched, so a suppression of a disabled rule is not
 	// reported as unused.
@@ -142,9 +148,12 @@ func Run(opts Options) (*Result, error) {
 	}
 	for _, f := range w.files {
 		progress(f.path)
-		fs, in, fileSups, err := analyzePipeline(f, popts)
+		fs, in, fileSups, graphs, err := analyzePipeline(f, popts)
 		if err != nil {
 			return nil, &UsageError{err}
+		}
+		if opts.KeepGraphs {
+			kept = append(kept, graphs...)
 		}
 		rep.Inputs = append(rep.Inputs, in)
 		all = append(all, fs...)
@@ -182,7 +191,7 @@ func Run(opts Options) (*Result, error) {
 	}
 	finding.Sort(all)
 	rep.Findings = all
-	return &Result{Report: rep, Config: cfg, Warnings: w.warnings()}, nil
+	return &Result{Report: rep, Config: cfg, Warnings: w.warnings(), Graphs: kept}, nil
 }
 
 // fingerprintPath returns the function that turns a finding's file into the
@@ -428,13 +437,13 @@ func (w *walker) warnings() []string {
 // cannot be parsed yields an error input and a pipeline/invalid-definition
 // finding, and its suppressions are not used; only a failing rule option is
 // an error.
-func analyzePipeline(f pipelineFile, opts pipeline.Options) ([]finding.Finding, report.Input, []config.Suppression, error) {
+func analyzePipeline(f pipelineFile, opts pipeline.Options) ([]finding.Finding, report.Input, []config.Suppression, []*pipeline.Graph, error) {
 	path := f.path
 	in := report.Input{Path: path, Format: f.adapter.Format, Status: report.StatusAnalyzed}
-	fail := func(err error) ([]finding.Finding, report.Input, []config.Suppression, error) {
+	fail := func(err error) ([]finding.Finding, report.Input, []config.Suppression, []*pipeline.Graph, error) {
 		in.Status = report.StatusError
 		in.Error = err.Error()
-		return []finding.Finding{invalidFinding(path, err)}, in, nil, nil
+		return []finding.Finding{invalidFinding(path, err)}, in, nil, nil, nil
 	}
 	src, err := config.ReadRegular(path, pipeline.MaxSourceSize)
 	if err != nil {
@@ -453,7 +462,7 @@ func analyzePipeline(f pipelineFile, opts pipeline.Options) ([]finding.Finding, 
 		}
 		fs, err := pipeline.Analyze(g, opts)
 		if err != nil {
-			return nil, in, nil, err
+			return nil, in, nil, nil, err
 		}
 		all = append(all, fs...)
 		comments = append(comments, g.Comments...)
@@ -463,7 +472,7 @@ func analyzePipeline(f pipelineFile, opts pipeline.Options) ([]finding.Finding, 
 		in.Details = map[string]any{"graphs": len(graphs), "stages": stages}
 	}
 	sups := config.FilterSuppressions(config.ParseSuppressions(path, src), comments)
-	return all, in, sups, nil
+	return all, in, sups, graphs, nil
 }
 
 // readWithin returns a pipeline.Source.ReadFile that reads files below
