@@ -163,7 +163,10 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 	ext := strings.ToLower(path.Ext(name))
 	switch {
 	case bytes.HasPrefix(head, magicZip) || bytes.HasPrefix(head, magicZipEnd):
-		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
+		if ra, ok := r.(io.ReaderAt); ok && size >= 0 {
+			if entry != "" && s.tooDeep(entry, depth) {
+				return "zip"
+			}
 			return s.zip(ra, size, entry, depth)
 		}
 		return s.nestedZip(br, entry, depth)
@@ -171,13 +174,11 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 		s.pickles(br, s.reopen(entry), entry, pickle.KindTorch, 5, "legacy PyTorch checkpoint")
 		return "pytorch-legacy"
 	case len(head) >= 9 && isSafetensorsHeader(head):
-		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
+		if ra, size, ok := s.randomAccess(r, br, size, entry, "safetensors"); ok {
 			_, problems := safetensors.Validate(ra, size)
 			for _, p := range problems {
-				s.report(SafetensorsInvalid, "", p.Offset, "safetensors: "+p.Msg, p.Msg)
+				s.report(SafetensorsInvalid, entry, p.Offset, "safetensors"+where(entry)+": "+p.Msg, p.Msg)
 			}
-		} else {
-			s.unsupported(entry, "safetensors (inside a container)")
 		}
 		return "safetensors"
 	case bytes.HasPrefix(head, magicNpy):
@@ -198,17 +199,14 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 	case len(head) > 262 && string(head[257:262]) == "ustar":
 		return s.tar(br, entry, depth)
 	case bytes.HasPrefix(head, magicGGUF):
-		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
-			s.gguf(ra, size)
-		} else {
-			s.unsupported(entry, "gguf (inside a container)")
+		if ra, size, ok := s.randomAccess(r, br, size, entry, "gguf"); ok {
+			s.gguf(ra, size, entry)
 		}
 		return "gguf"
 	case bytes.HasPrefix(head, magicHDF5):
-		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
-			return s.h5(ra, size)
+		if ra, size, ok := s.randomAccess(r, br, size, entry, "hdf5"); ok {
+			return s.h5(ra, size, entry)
 		}
-		s.unsupported(entry, "hdf5 (inside a container)")
 		return "hdf5"
 	// Weak signatures last: strong magic numbers above win any ambiguity
 	// (a safetensors header length can start with 0x80 0x02 or form a
@@ -222,21 +220,41 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 		s.pickles(br, s.reopen(entry), entry, pickle.KindPlain, 0, "pickle (protocol 0/1)")
 		return "pickle"
 	case path.Base(name) == "saved_model.pb":
-		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
-			s.savedModel(ra, size)
-		} else {
-			s.unsupported(entry, "saved_model.pb (inside a container)")
+		if ra, size, ok := s.randomAccess(r, br, size, entry, "saved_model.pb"); ok {
+			s.savedModel(ra, size, entry)
 		}
 		return "savedmodel"
 	case ext == ".onnx":
-		if ra, ok := r.(io.ReaderAt); ok && entry == "" && size >= 0 {
-			s.onnx(ra, size)
-		} else {
-			s.unsupported(entry, "onnx (inside a container)")
+		if ra, size, ok := s.randomAccess(r, br, size, entry, "onnx"); ok {
+			s.onnx(ra, size, entry)
 		}
 		return "onnx"
 	}
 	return "unknown"
+}
+
+// maxSpool bounds how much of a compressed container entry is held in
+// memory to give a random-access format (safetensors, GGUF, ONNX, HDF5,
+// SavedModel) the random access it needs. Stored zip entries need no copy.
+const maxSpool = 256 << 20
+
+// randomAccess returns the content as a ReaderAt of known size: r itself
+// when it is one (the file, or a stored zip entry), else a copy of at most
+// maxSpool bytes read from br (which holds r's buffered head). A larger
+// entry is reported as not analyzed.
+func (s *scanner) randomAccess(r io.Reader, br *bufio.Reader, size int64, entry, format string) (io.ReaderAt, int64, bool) {
+	if ra, ok := r.(io.ReaderAt); ok && size >= 0 {
+		return ra, size, true
+	}
+	limit := min(s.opts.MaxDecompressed, maxSpool)
+	b, err := io.ReadAll(io.LimitReader(br, limit+1))
+	if err != nil || int64(len(b)) > limit {
+		s.report(UnsupportedFormat, entry, -1,
+			fmt.Sprintf("%s%s is %s compressed inside a container and larger than %d bytes (or unreadable), so it was not analyzed; store it uncompressed or scan it extracted", s.art.Path, where(entry), format, limit),
+			format+" too large in container")
+		return nil, 0, false
+	}
+	return bytes.NewReader(b), int64(len(b)), true
 }
 
 // reopen returns an opener for the scanned file itself (entry ""), whose
@@ -250,26 +268,26 @@ func (s *scanner) reopen(entry string) func() (io.ReadCloser, error) {
 
 // gguf validates a GGUF file's header, metadata and tensor table and checks
 // its chat templates; tensor data is never read.
-func (s *scanner) gguf(ra io.ReaderAt, size int64) {
+func (s *scanner) gguf(ra io.ReaderAt, size int64, entry string) {
 	_, problems := gguf.Parse(ra, size)
 	for _, p := range problems {
 		rule := GGUFMalformed
 		if p.Kind == gguf.KindTemplate {
 			rule = GGUFTemplateInjection
 		}
-		s.report(rule, "", p.Offset, "GGUF: "+p.Msg, p.Kind+": "+p.Msg)
+		s.report(rule, entry, p.Offset, "GGUF"+where(entry)+": "+p.Msg, p.Kind+": "+p.Msg)
 	}
 }
 
 // savedModel walks saved_model.pb for risky graph operations.
-func (s *scanner) savedModel(ra io.ReaderAt, size int64) {
+func (s *scanner) savedModel(ra io.ReaderAt, size int64, entry string) {
 	_, problems := savedmodel.Check(&blockCache{r: ra}, size)
 	for _, p := range problems {
 		if p.Kind != "op" {
-			s.report(SavedModelMalformed, "", p.Offset, "SavedModel: "+p.Msg, p.Msg)
+			s.report(SavedModelMalformed, entry, p.Offset, "SavedModel"+where(entry)+": "+p.Msg, p.Msg)
 			continue
 		}
-		f := SavedModelRiskyOp.New(finding.Location{File: s.art.Path, Logical: fmt.Sprintf("@offset %d", p.Offset)}, "SavedModel: "+p.Msg, "op "+p.Op)
+		f := SavedModelRiskyOp.New(finding.Location{File: s.art.Path, Logical: entry + fmt.Sprintf("@offset %d", p.Offset)}, "SavedModel"+where(entry)+": "+p.Msg, "op "+p.Op)
 		if p.Level == savedmodel.High {
 			f.Severity = finding.High
 		}
@@ -278,7 +296,7 @@ func (s *scanner) savedModel(ra io.ReaderAt, size int64) {
 }
 
 // onnx walks an ONNX model's protobuf; tensor bytes are skipped.
-func (s *scanner) onnx(ra io.ReaderAt, size int64) {
+func (s *scanner) onnx(ra io.ReaderAt, size int64, entry string) {
 	_, problems := onnx.Check(&blockCache{r: ra}, size)
 	for _, p := range problems {
 		rule := ONNXMalformed
@@ -288,7 +306,7 @@ func (s *scanner) onnx(ra io.ReaderAt, size int64) {
 		case onnx.KindCustomDomain:
 			rule = ONNXCustomDomain
 		}
-		s.report(rule, "", p.Offset, "ONNX: "+p.Msg, p.Kind+": "+p.Msg)
+		s.report(rule, entry, p.Offset, "ONNX"+where(entry)+": "+p.Msg, p.Kind+": "+p.Msg)
 	}
 }
 
@@ -303,15 +321,15 @@ func (s *scanner) kerasConfig(r io.Reader, entry string) {
 }
 
 // h5 looks for a legacy Keras model_config in an HDF5 file.
-func (s *scanner) h5(ra io.ReaderAt, size int64) string {
+func (s *scanner) h5(ra io.ReaderAt, size int64, entry string) string {
 	cfg, off, found := keras.FindH5Config(ra, size)
 	if !found {
-		s.report(UnsupportedFormat, "", -1,
-			fmt.Sprintf("%s is HDF5 without a Keras model_config mlgate could locate (it searches the first %d MiB by content; it does not parse HDF5 structures), so it was not analyzed", s.art.Path, keras.SearchLimit>>20),
+		s.report(UnsupportedFormat, entry, -1,
+			fmt.Sprintf("%s%s is HDF5 without a Keras model_config mlgate could locate (it searches the first %d MiB by content; it does not parse HDF5 structures), so it was not analyzed", s.art.Path, where(entry), keras.SearchLimit>>20),
 			"hdf5 without model_config")
 		return "hdf5"
 	}
-	s.kerasProblems(keras.CheckConfig(cfg), fmt.Sprintf("model_config@offset %d", off))
+	s.kerasProblems(keras.CheckConfig(cfg), join(entry, fmt.Sprintf("model_config@offset %d", off)))
 	return "keras-h5"
 }
 
@@ -559,7 +577,15 @@ func (s *scanner) zipEntry(d *zipdir.Dir, f *zipdir.Entry, torchPrefixes map[str
 	} else if strings.HasSuffix(fname, ".pkl") || kind == pickle.KindTorch && strings.HasSuffix(fname, "data.pkl") {
 		s.pickles(rc, open, name, kind, 0, "pickle")
 	} else if !s.tooDeep(name, depth) {
-		s.dispatch(rc, -1, name, depth+1)
+		var l zipdir.Local
+		if sec := d.Stored(f); sec != nil && d.ReadLocal(f, &l) == nil {
+			// Stored: the content is a byte range of the archive, so formats
+			// that need random access get it without a copy. The CRC-32 is
+			// still checked by draining rc below.
+			s.dispatch(sec(l.DataOffset), int64(f.UncompressedSize), name, depth+1)
+		} else {
+			s.dispatch(rc, -1, name, depth+1)
+		}
 	}
 	// Drain, so the size and CRC-32 are checked against the directory.
 	if _, err := io.Copy(io.Discard, rc); err != nil {

@@ -438,3 +438,49 @@ func TestNestingLimitIsReported(t *testing.T) {
 		t.Errorf("deep nesting not reported: %v", ruleIDs(a))
 	}
 }
+
+// Formats that need random access are analyzed inside containers too:
+// stored zip entries as byte ranges of the archive, compressed entries and
+// tar members from a bounded in-memory copy.
+func TestRandomAccessFormatsInsideContainers(t *testing.T) {
+	validST := safetensorsFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, 8)
+	badST := safetensorsFile(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}`, 12)
+	evilGGUF := ggufWith("tokenizer.chat_template", "{{ cycler.__init__.__globals__.os.popen('id').read() }}")
+	deflated := func(name string, data []byte) []byte {
+		var b bytes.Buffer
+		zw := zip.NewWriter(&b)
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate})
+		w.Write(data)
+		zw.Close()
+		return b.Bytes()
+	}
+	cases := []struct {
+		what string
+		file []byte
+		rule string
+	}{
+		{"stored safetensors", zipOf(t, entry{"w/model.safetensors", badST}), SafetensorsInvalid.ID},
+		{"deflated safetensors", deflated("w/model.safetensors", badST), SafetensorsInvalid.ID},
+		{"gguf in tar", tarOf(t, "m.gguf", evilGGUF), GGUFTemplateInjection.ID},
+		{"gguf in a zip in a zip", zipOf(t, entry{"inner.zip", zipOf(t, entry{"m.gguf", evilGGUF})}), GGUFTemplateInjection.ID},
+	}
+	for _, c := range cases {
+		a := scanBytes(t, "bundle.zip", c.file, Options{})
+		if !hasRule(a, c.rule, "") {
+			t.Errorf("%s: %v", c.what, ruleIDs(a))
+		}
+		if hasRule(a, UnsupportedFormat.ID, "") {
+			t.Errorf("%s: still reported as not analyzed", c.what)
+		}
+	}
+	for _, clean := range [][]byte{zipOf(t, entry{"model.safetensors", validST}), deflated("model.safetensors", validST)} {
+		if a := scanBytes(t, "bundle.zip", clean, Options{}); len(a.Findings) != 0 {
+			t.Errorf("valid safetensors in a zip: %v", ruleIDs(a))
+		}
+	}
+	// Too large to copy: reported, not silently skipped.
+	big := deflated("model.safetensors", safetensorsFile(`{"a":{"dtype":"U8","shape":[4096],"data_offsets":[0,4096]}}`, 4096))
+	if a := scanBytes(t, "bundle.zip", big, Options{MaxDecompressed: 1024}); !hasRule(a, UnsupportedFormat.ID, "larger than") && !hasRule(a, ZipAnomaly.ID, "") {
+		t.Errorf("oversized entry: %v", ruleIDs(a))
+	}
+}

@@ -85,6 +85,12 @@ func TestLookAlikes(t *testing.T) {
 func FuzzCheckConfig(f *testing.F) {
 	f.Add([]byte(`{"class_name":"Lambda","config":{"name":"x"}}`))
 	f.Add([]byte(`{"module":"os","class_name":"system"}`))
+	// The legacy HDF5 files seed the model_config search.
+	for _, name := range []string{"testdata/benign_legacy.h5", "testdata/lambda_legacy.h5"} {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, p := range CheckConfig(b) {
 			if p.Msg == "" || len(p.Msg) > 4096 {

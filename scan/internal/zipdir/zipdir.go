@@ -266,6 +266,23 @@ func (d *Dir) ReadLocal(e *Entry, l *Local) error {
 	return nil
 }
 
+// Stored returns, for an entry stored without compression whose sizes
+// agree, a function giving its content as a section of the archive once the
+// data offset is known (from ReadLocal); nil otherwise. The section is not
+// checked against the CRC-32: read the entry through OpenEntry for that.
+func (d *Dir) Stored(e *Entry) func(dataOffset int64) *io.SectionReader {
+	if e.Method != Store || e.CompressedSize != e.UncompressedSize || e.Encrypted() || e.UncompressedSize > uint64(d.size) {
+		return nil
+	}
+	return func(off int64) *io.SectionReader {
+		n := int64(e.UncompressedSize)
+		if off > d.size-n {
+			n = max(d.size-off, 0)
+		}
+		return io.NewSectionReader(d.r, off, n)
+	}
+}
+
 // ErrChecksum is returned by a reader from OpenEntry when the content's
 // CRC-32 differs from the directory's.
 var ErrChecksum = errors.New("zip: checksum error")
