@@ -3,9 +3,9 @@ package pipeline_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/mlgate/mlgate/internal/testutil"
 	"io"
 	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -111,9 +111,9 @@ func TestAnalysisScalesLinearly(t *testing.T) {
 				var min time.Duration
 				for i := 0; i < 3; i++ {
 					runtime.GC()
-					start := cpuTime()
+					start := testutil.CPUTime()
 					analyzeOnce(t, src)
-					if d := cpuTime() - start; min == 0 || d < min {
+					if d := testutil.CPUTime() - start; min == 0 || d < min {
 						min = d
 					}
 				}
@@ -139,13 +139,4 @@ func TestAnalysisScalesLinearly(t *testing.T) {
 			}
 		})
 	}
-}
-
-// cpuTime is the process's user plus system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/mlgate/mlgate/internal/testutil"
 	"io"
 	"os"
 	"path/filepath"
@@ -179,7 +180,7 @@ func TestTextLongLineWindow(t *testing.T) {
 // TestTextLongLineScales renders 1,000 findings on a ~90 KB line and 10,000
 // on a ~900 KB line. Linear cost makes the second about 10 times slower; a
 // cost per finding that grows with the line makes it about 100 times slower.
-// Minimums of a few runs keep scheduling noise out.
+// Minimums of a few runs of process CPU time keep scheduling noise out.
 func TestTextLongLineScales(t *testing.T) {
 	render := func(n int) time.Duration {
 		var sb strings.Builder
@@ -193,11 +194,11 @@ func TestTextLongLineScales(t *testing.T) {
 		r := &report.Report{Findings: fs}
 		opts := report.Options{Source: func(string) []string { return []string{line} }}
 		runtime.GC()
-		start := time.Now()
+		start := testutil.CPUTime()
 		if err := report.WriteText(io.Discard, r, opts); err != nil {
 			t.Fatal(err)
 		}
-		return time.Since(start)
+		return testutil.CPUTime() - start
 	}
 	small := render(1000)
 	for range 4 {
