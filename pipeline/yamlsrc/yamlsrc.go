@@ -298,10 +298,19 @@ func (x *Lines) TextStart(n *yaml.Node) (pipeline.Pos, bool) {
 	if n == nil || n.Kind != yaml.ScalarNode || n.Line <= 0 {
 		return p, false
 	}
+	// A tag or anchor before the value (`!!str x`, `&a "x"`) is where the
+	// node's position points; the text starts after them.
+	if n.Anchor != "" || n.Style&yaml.TaggedStyle != 0 {
+		p.Column = x.skipProperties(n.Line, n.Column)
+	}
 	switch {
 	case n.Style&yaml.LiteralStyle != 0:
 		// Leading empty lines are part of the value; the block's
-		// indentation is that of its first non-blank line.
+		// indentation is given by an indentation indicator (`|2`) or is
+		// that of its first non-blank line.
+		if ind := x.indentIndicator(n.Line, p.Column); ind > 0 {
+			return pipeline.Pos{Line: n.Line + 1, Column: x.parentIndent(n.Line) + ind + 1}, true
+		}
 		lead := len(n.Value) - len(strings.TrimLeft(n.Value, "\n"))
 		for l := n.Line + 1; l <= len(x.starts) && l <= n.Line+1+lead+1; l++ {
 			line := x.Line(l)
@@ -315,7 +324,68 @@ func (x *Lines) TextStart(n *yaml.Node) (pipeline.Pos, bool) {
 	case n.Style&yaml.FoldedStyle != 0:
 		return pipeline.Pos{Line: n.Line + 1, Column: p.Column}, false
 	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
-		return pipeline.Pos{Line: n.Line, Column: n.Column + 1}, !strings.Contains(n.Value, "\n")
+		return pipeline.Pos{Line: n.Line, Column: p.Column + 1}, !strings.Contains(n.Value, "\n")
 	}
 	return p, !strings.Contains(n.Value, "\n")
+}
+
+// byteIndex converts a 1-based character column of line to a byte index.
+func byteIndex(line []byte, col int) int {
+	i := 0
+	for c := 1; c < col && i < len(line); c++ {
+		_, size := utf8.DecodeRune(line[i:])
+		i += size
+	}
+	return i
+}
+
+// skipProperties returns the column after the tag and anchor tokens that
+// start at col on line l.
+func (x *Lines) skipProperties(l, col int) int {
+	line := x.Line(l)
+	i := byteIndex(line, col)
+	start := i
+	for i < len(line) && (line[i] == '!' || line[i] == '&') {
+		for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+			i++
+		}
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+	}
+	return col + utf8.RuneCount(line[start:i])
+}
+
+// indentIndicator returns the digit of a block scalar header (`|2`, `|-2`,
+// `|2+`) at col on line l, or 0.
+func (x *Lines) indentIndicator(l, col int) int {
+	line := x.Line(l)
+	i := byteIndex(line, col)
+	if i >= len(line) || line[i] != '|' {
+		return 0
+	}
+	for j := i + 1; j < len(line) && j <= i+2; j++ {
+		if c := line[j]; c >= '1' && c <= '9' {
+			return int(c - '0')
+		}
+	}
+	return 0
+}
+
+// parentIndent is the indentation of the node that holds a block scalar
+// whose header is on line l: leading spaces, plus any "- " sequence-entry
+// markers before the key.
+func (x *Lines) parentIndent(l int) int {
+	line := x.Line(l)
+	i := 0
+	for {
+		for i < len(line) && line[i] == ' ' {
+			i++
+		}
+		if i+1 < len(line) && line[i] == '-' && line[i+1] == ' ' {
+			i += 2
+			continue
+		}
+		return i
+	}
 }

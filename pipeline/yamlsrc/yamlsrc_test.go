@@ -95,3 +95,60 @@ func TestBudgetStopsAliasBlowup(t *testing.T) {
 		t.Fatalf("exceeded=%v visits=%d", bud.Exceeded, visits)
 	}
 }
+
+func TestTextStartAfterPropertiesAndIndicators(t *testing.T) {
+	src := "a: !!str pip install x\nb: &anchor \"pip install y\"\nc: |2\n     pip install z\nd:\n  - run: |1\n     pip install w\n"
+	docs, err := Decode("f.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := docs[0].Content[0]
+	lines := NewLines([]byte(src))
+	check := func(n *yaml.Node, line, col int) {
+		t.Helper()
+		start, literal := lines.TextStart(n)
+		st := pipeline.Step{Run: n.Value, RunPos: start, RunLiteral: literal}
+		got := st.PosAt(strings.Index(n.Value, "pip"))
+		if got.Line != line || got.Column != col {
+			t.Errorf("%q: %d:%d, want %d:%d", n.Value, got.Line, got.Column, line, col)
+		}
+	}
+	check(Get(m, "a"), 1, 10)
+	check(Get(m, "b"), 2, 13)
+	check(Get(m, "c"), 4, 6)
+	check(Get(Get(m, "d").Content[0], "run"), 7, 6)
+}
+
+// FuzzTextStart decodes arbitrary YAML and maps every offset of every
+// scalar: nothing may panic, and positions stay inside the file.
+func FuzzTextStart(f *testing.F) {
+	f.Add("a: |\n  x\n  y\nb: !!str &q z\nc: |2\n    w\n")
+	f.Add("- run: >\n    folded\n    text\n- \"quoted\\nline\"\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		docs, err := Decode("f.yml", []byte(src))
+		if err != nil {
+			return
+		}
+		lines := NewLines([]byte(src))
+		nlines := strings.Count(src, "\n") + 1
+		for _, d := range docs {
+			stack := []*yaml.Node{d}
+			for len(stack) > 0 {
+				n := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				stack = append(stack, n.Content...)
+				if n.Kind != yaml.ScalarNode || len(n.Value) > 4096 {
+					continue
+				}
+				start, literal := lines.TextStart(n)
+				st := pipeline.Step{Run: n.Value, RunPos: start, RunLiteral: literal}
+				for off := 0; off <= len(n.Value); off += 1 + len(n.Value)/16 {
+					p := st.PosAt(off)
+					if p.Line < 1 || p.Line > nlines+1 || p.Column < 1 {
+						t.Fatalf("offset %d of %q: %d:%d", off, n.Value, p.Line, p.Column)
+					}
+				}
+			}
+		}
+	})
+}
