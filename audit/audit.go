@@ -400,16 +400,26 @@ func (w *walker) walk(root string) error {
 		return err
 	}
 	sort.Strings(found)
-	repo := config.RepoRoot(root)
-	if repo == "" {
-		repo = root
+	// Paths are matched relative to the repository root when the walk is
+	// inside one (so `mlgate audit .github` still sees
+	// .github/workflows/x.yml), else relative to the walk root; includes are
+	// resolved from the same base.
+	base := config.RepoRoot(root)
+	if base == "" {
+		base = root
+	}
+	absBase, err := filepath.Abs(base)
+	if err != nil {
+		absBase = base
 	}
 	for _, p := range found {
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			rel = p
+		rel := p
+		if abs, err := filepath.Abs(p); err == nil {
+			if r, err := filepath.Rel(absBase, abs); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+				rel = r
+			}
 		}
-		w.add(p, filepath.ToSlash(rel), repo, false)
+		w.add(p, filepath.ToSlash(rel), absBase, false)
 	}
 	return nil
 }
@@ -479,6 +489,9 @@ func analyzePipeline(f pipelineFile, opts pipeline.Options) ([]finding.Finding, 
 // root only: no "..", no absolute paths, no symlink leading out, regular
 // files of at most pipeline.MaxSourceSize bytes.
 func readWithin(root string) func(string) ([]byte, error) {
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs // a relative root would make every resolved path look outside it
+	}
 	return func(rel string) ([]byte, error) {
 		clean := filepath.Clean(filepath.FromSlash(strings.TrimPrefix(rel, "/")))
 		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {

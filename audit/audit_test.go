@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mlgate/mlgate/audit"
+	_ "github.com/mlgate/mlgate/pipeline/gitlab"
 	"github.com/mlgate/mlgate/report"
 )
 
@@ -314,5 +315,32 @@ func TestAuditScansModelsInHFCacheLayout(t *testing.T) {
 	if len(res.Report.Findings) != 1 || res.Report.Findings[0].RuleID != "model/pickle-dangerous-global" ||
 		!strings.Contains(res.Report.Findings[0].Message, "os.system('id')") {
 		t.Errorf("findings %+v", res.Report.Findings)
+	}
+}
+
+// A GitLab pipeline's local includes resolve when the walk root is
+// relative ("mlgate audit ." from the repository).
+func TestRelativeRootIncludesAndPaths(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		".git/HEAD":      "ref: refs/heads/main\n",
+		".gitlab-ci.yml": "include:\n  - local: ci/jobs.yml\nstages: [build]\n",
+		"ci/jobs.yml":    "build:\n  stage: build\n  script: [make]\n",
+	} {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(body), 0o644)
+	}
+	t.Chdir(dir)
+	res, err := audit.Run(audit.Options{Paths: []string{"."}, NoConfig: true, Analyzers: audit.Pipelines})
+	if err != nil {
+		t.Fatal(err)
+	}
+	formats := map[string]string{}
+	for _, in := range res.Report.Inputs {
+		formats[filepath.ToSlash(in.Path)] = in.Format + " " + in.Status + " " + in.Error
+	}
+	if got := formats[".gitlab-ci.yml"]; !strings.HasPrefix(got, "gitlab-ci analyzed") {
+		t.Errorf(".gitlab-ci.yml: %q (inputs %v)", got, formats)
 	}
 }
