@@ -122,20 +122,33 @@ const (
 )
 
 // Role is what a stage does for the pipeline's security, as far as the graph
-// rules care: gates (scan, verify), signing, and release (register, deploy).
+// rules care: gates (scan, verify), signing, release (register, deploy),
+// and the ML work that handles untrusted data (train, validate).
 type Role string
 
-// The roles graph rules know about.
+// The roles graph rules know about. Only sign, register and deploy make a
+// stage privileged (see Stage.IsPrivileged); train and validate describe
+// the work, for rules about what such stages may hold or reach.
 const (
 	RoleScan     Role = "scan"
 	RoleVerify   Role = "verify"
 	RoleSign     Role = "sign"
 	RoleRegister Role = "register"
 	RoleDeploy   Role = "deploy"
+	RoleTrain    Role = "train"
+	RoleValidate Role = "validate"
 )
 
-// Roles lists every known role.
+// Roles lists the security roles, the ones a stage spec may declare.
 var Roles = []Role{RoleScan, RoleVerify, RoleSign, RoleRegister, RoleDeploy}
+
+// WorkRoles lists the roles that describe ML work; they are only inferred
+// (from names and steps), never declared.
+var WorkRoles = []Role{RoleTrain, RoleValidate}
+
+// allRoles is Roles then WorkRoles: the order in which Stage.Roles lists
+// inferred roles.
+var allRoles = append(append([]Role(nil), Roles...), WorkRoles...)
 
 // Pos is a 1-based line and column in the source file; zero means unknown.
 // File is set only when the position is in another file than the graph's
@@ -564,17 +577,30 @@ func (g *Graph) Ancestors(s *Stage) []*Stage {
 	return g.stagesAt(idx)
 }
 
-// InferRoles fills s.Roles from the stage's name and secret names when the
-// source declared none: words such as sign/signing, scan, verify,
-// register/publish/push, deploy/serve in the name, or a secret that holds a
-// private signing key (see IsSigningKeyName).
+// InferRoles fills s.Roles from the stage's name, secret names and steps
+// when the source declared none: words such as sign/signing, scan, verify,
+// register/publish/push, deploy/serve, train/training in the name (data
+// validation needs a data word too: validate-data), a secret that holds a
+// private signing key (see IsSigningKeyName), or what the steps run (see
+// StepRoles). Adapters must fill Steps before calling it.
 func InferRoles(s *Stage) {
 	if len(s.Roles) > 0 {
 		return
 	}
 	set := map[Role]bool{}
-	for _, w := range words(s.Name) {
-		if r, ok := roleWords[w]; ok {
+	ws := words(s.Name)
+	// "validate-training-data" and "train-model-driver" do not train.
+	noTrain := nameSaysDataValidation(ws) || hasAny(ws, stageNotTrainingWords)
+	for _, w := range ws {
+		if r, ok := roleWords[w]; ok && !(noTrain && r == RoleTrain) {
+			set[r] = true
+		}
+	}
+	if nameSaysDataValidation(ws) {
+		set[RoleValidate] = true
+	}
+	for i := range s.Steps {
+		for _, r := range StepRoles(&s.Steps[i]) {
 			set[r] = true
 		}
 	}
@@ -583,7 +609,7 @@ func InferRoles(s *Stage) {
 			set[RoleSign] = true
 		}
 	}
-	for _, r := range Roles {
+	for _, r := range allRoles {
 		if set[r] {
 			s.Roles = append(s.Roles, r)
 		}
@@ -599,6 +625,8 @@ var roleWords = map[string]Role{
 	"publish": RoleRegister, "push": RoleRegister, "release": RoleRegister, "upload": RoleRegister,
 	"deploy": RoleDeploy, "deployment": RoleDeploy, "serve": RoleDeploy, "serving": RoleDeploy,
 	"canary": RoleDeploy, "rollout": RoleDeploy, "promote": RoleDeploy,
+	"train": RoleTrain, "training": RoleTrain, "finetune": RoleTrain, "finetuning": RoleTrain,
+	"pretrain": RoleTrain, "pretraining": RoleTrain,
 }
 
 var camelBoundary = regexp.MustCompile(`([a-z0-9])([A-Z])`)

@@ -50,8 +50,9 @@ type EnvVar struct {
 }
 
 // PosAt returns the source position of byte offset off in Run. When the
-// text is not literal (folded or multi-line quoted scalars) it returns the
-// position of the first line, which is the best that can be said.
+// text is not literal (folded scalars, plain scalars over several lines,
+// quoted scalars with escapes) it returns where the text starts, which is
+// the best that can be said.
 func (s *Step) PosAt(off int) Pos {
 	if s.RunPos.Line == 0 {
 		return s.Pos
@@ -60,9 +61,6 @@ func (s *Step) PosAt(off int) Pos {
 		return s.RunPos
 	}
 	if !s.RunLiteral {
-		if !strings.Contains(s.Run, "\n") {
-			return Pos{Line: s.RunPos.Line, Column: s.RunPos.Column + runeCount(s.Run[:off])}
-		}
 		return s.RunPos
 	}
 	before := s.Run[:off]

@@ -324,9 +324,22 @@ func (x *Lines) TextStart(n *yaml.Node) (pipeline.Pos, bool) {
 	case n.Style&yaml.FoldedStyle != 0:
 		return pipeline.Pos{Line: n.Line + 1, Column: p.Column}, false
 	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0:
-		return pipeline.Pos{Line: n.Line, Column: p.Column + 1}, !strings.Contains(n.Value, "\n")
+		start := pipeline.Pos{Line: n.Line, Column: p.Column + 1}
+		return start, x.verbatimAt(start, n.Value)
 	}
-	return p, !strings.Contains(n.Value, "\n")
+	return p, x.verbatimAt(p, n.Value)
+}
+
+// verbatimAt reports whether value appears exactly as written at pos, on
+// one line: then offsets in it map to columns. A plain scalar folded over
+// several lines, or a quoted one with escapes, does not.
+func (x *Lines) verbatimAt(pos pipeline.Pos, value string) bool {
+	if strings.ContainsAny(value, "\n\r") {
+		return false
+	}
+	line := x.Line(pos.Line)
+	i := byteIndex(line, pos.Column)
+	return i <= len(line) && bytes.HasPrefix(line[i:], []byte(value))
 }
 
 // byteIndex converts a 1-based character column of line to a byte index.

@@ -152,3 +152,23 @@ func FuzzTextStart(f *testing.F) {
 		}
 	})
 }
+
+func TestTextStartFoldedPlainScalarIsNotLiteral(t *testing.T) {
+	src := "run: curl -s https://x.example/install.sh\n  | sh\nq: \"a\\tb pip\"\n"
+	docs, err := Decode("f.yml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := NewLines([]byte(src))
+	for _, key := range []string{"run", "q"} {
+		n := Get(docs[0].Content[0], key)
+		start, literal := lines.TextStart(n)
+		if literal {
+			t.Errorf("%s: %q treated as literal", key, n.Value)
+		}
+		st := pipeline.Step{Run: n.Value, RunPos: start, RunLiteral: literal}
+		if p := st.PosAt(len(n.Value) - 1); p != start {
+			t.Errorf("%s: offset maps to %v, want the start %v", key, p, start)
+		}
+	}
+}
