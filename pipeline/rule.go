@@ -218,3 +218,32 @@ func quoteList(xs []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// assumedStages collects the stages a rule applies to only because whether
+// they run untrusted code could not be determined (Kubeflow and Argo
+// files cannot say; some CI jobs depend on expressions). Rather than one
+// alarm per stage, report emits one finding per graph at a lower severity
+// that names them and says what was assumed: conservative, but a format
+// that cannot express a property does not drown real findings.
+type assumedStages struct {
+	stages []*Stage
+}
+
+func (a *assumedStages) add(s *Stage) { a.stages = append(a.stages, s) }
+
+// report emits the aggregate finding at the first stage's position:
+// "<n> stage(s) (<names>) <what>; whether they run untrusted code could
+// not be determined from the source, so it is assumed."
+func (a *assumedStages) report(p *Pass, what string, sev finding.Severity) {
+	if len(a.stages) == 0 {
+		return
+	}
+	names := make([]string, len(a.stages))
+	for i, s := range a.stages {
+		names[i] = s.Name
+	}
+	msg := fmt.Sprintf("%d stage(s) (%s) %s; whether they run untrusted code could not be determined from the source, so it is assumed.",
+		len(a.stages), nameList(names), what)
+	f := p.ReportAt(a.stages[0].Pos, "pipeline", msg, "assumed-untrusted stages="+evidenceList(names))
+	f.Severity = sev
+}

