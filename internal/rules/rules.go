@@ -10,6 +10,7 @@ import (
 	_ "github.com/mlgate/mlgate/pipeline"            // pipeline/* rules
 	_ "github.com/mlgate/mlgate/pipeline/argo"       // Argo Workflows adapter and pipeline/argo-* rules
 	_ "github.com/mlgate/mlgate/pipeline/dockerfile" // Dockerfile adapter and pipeline/dockerfile-* rules
+	_ "github.com/mlgate/mlgate/pipeline/gha"        // GitHub Actions adapter and pipeline/gha-* rules
 	_ "github.com/mlgate/mlgate/pipeline/gitlab"     // GitLab CI adapter and pipeline/gitlab-* rules
 	_ "github.com/mlgate/mlgate/pipeline/k8s"        // pipeline/k8s-* rules shared by the Kubeflow and Argo adapters
 	_ "github.com/mlgate/mlgate/pipeline/kfp"        // Kubeflow Pipelines IR adapter and pipeline/kfp-* rules
