@@ -15,8 +15,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/mlgate/mlgate/config"
 	"github.com/mlgate/mlgate/finding"
@@ -139,26 +141,6 @@ func Run(opts Options) (*Result, error) {
 	// suppressions are matched, so a suppression of a disabled rule is not
 	// reported as unused.
 	popts := pipeline.Options{Enabled: func(*finding.Rule) bool { return true }, RuleOptions: cfg.RuleOptions}
-	total, done := len(w.files)+len(w.models), 0
-	progress := func(p string) {
-		if opts.Progress != nil {
-			opts.Progress(done, total, p)
-		}
-		done++
-	}
-	for _, f := range w.files {
-		progress(f.path)
-		fs, in, fileSups, graphs, err := analyzePipeline(f, popts)
-		if err != nil {
-			return nil, &UsageError{err}
-		}
-		if opts.KeepGraphs {
-			kept = append(kept, graphs...)
-		}
-		rep.Inputs = append(rep.Inputs, in)
-		all = append(all, fs...)
-		sups = append(sups, fileSups...)
-	}
 	sopts := opts.Scan
 	if allow, ok := cfg.RuleOptions(scan.PickleUnknownGlobal.ID)["allow"].([]any); ok {
 		for _, a := range allow {
@@ -167,11 +149,66 @@ func Run(opts Options) (*Result, error) {
 			}
 		}
 	}
-	for _, f := range w.models {
-		progress(f)
-		in, fs := analyzeModel(f, sopts)
-		rep.Inputs = append(rep.Inputs, in)
-		all = append(all, fs...)
+	// Inputs are independent: analyze them on one worker per core and
+	// collect the results in walk order, so the report does not depend on
+	// scheduling.
+	type result struct {
+		fs     []finding.Finding
+		in     report.Input
+		sups   []config.Suppression
+		graphs []*pipeline.Graph
+		err    error
+	}
+	total := len(w.files) + len(w.models)
+	results := make([]result, total)
+	var mu sync.Mutex
+	done := 0
+	work := func(i int) {
+		name := ""
+		if i < len(w.files) {
+			name = w.files[i].path
+		} else {
+			name = w.models[i-len(w.files)]
+		}
+		if opts.Progress != nil {
+			mu.Lock()
+			opts.Progress(done, total, name)
+			done++
+			mu.Unlock()
+		}
+		r := &results[i]
+		if i < len(w.files) {
+			r.fs, r.in, r.sups, r.graphs, r.err = analyzePipeline(w.files[i], popts)
+		} else {
+			r.in, r.fs = analyzeModel(name, sopts)
+		}
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(total, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				work(i)
+			}
+		}()
+	}
+	for i := range total {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, r := range results {
+		if r.err != nil {
+			return nil, &UsageError{r.err}
+		}
+		if opts.KeepGraphs {
+			kept = append(kept, r.graphs...)
+		}
+		rep.Inputs = append(rep.Inputs, r.in)
+		all = append(all, r.fs...)
+		sups = append(sups, r.sups...)
 	}
 	for _, in := range w.unreadable {
 		all = append(all, invalidFinding(in.Path, errors.New(in.Error)))

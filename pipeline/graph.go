@@ -629,16 +629,59 @@ var roleWords = map[string]Role{
 	"pretrain": RoleTrain, "pretraining": RoleTrain,
 }
 
+// words splits a stage name into lower-case words on separators and
+// camelCase boundaries (a lower-case letter or digit followed by an upper-
+// case letter). Non-ASCII letters separate words, as before. It runs for
+// every stage and step name, so it scans bytes rather than using a regexp.
+func words(name string) []string {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			return wordsUnicode(name) // rare: keep Unicode case mapping exact
+		}
+	}
+	var out []string
+	start := -1
+	var b []byte
+	flush := func() {
+		if start >= 0 {
+			out = append(out, string(b))
+			b = b[:0]
+			start = -1
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			if start >= 0 && i > 0 && (name[i-1] >= 'a' && name[i-1] <= 'z' || name[i-1] >= '0' && name[i-1] <= '9') {
+				flush()
+			}
+			if start < 0 {
+				start = i
+			}
+			b = append(b, c+'a'-'A')
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			if start < 0 {
+				start = i
+			}
+			b = append(b, c)
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
 var camelBoundary = regexp.MustCompile(`([a-z0-9])([A-Z])`)
 
-// words splits a stage name into lower-case words on separators and
-// camelCase boundaries.
-func words(name string) []string {
+// wordsUnicode is words for names with non-ASCII characters: lower-casing
+// may turn them into ASCII letters (the Kelvin sign into k).
+func wordsUnicode(name string) []string {
 	name = camelBoundary.ReplaceAllString(name, "$1 $2")
-	f := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
+	return strings.FieldsFunc(strings.ToLower(name), func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
 	})
-	return f
 }
 
 // IsSigningKeyName reports whether a secret's name says it holds a private
