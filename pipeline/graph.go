@@ -321,6 +321,7 @@ func (g *Graph) Build() error {
 	g.gates = make(map[string][]int)
 	for i, s := range g.Stages {
 		s.idx = i
+		applySandboxes(s)
 		for _, o := range s.Outputs {
 			g.producers[o.Artifact] = appendOnce(g.producers[o.Artifact], i)
 		}
