@@ -69,7 +69,7 @@ const (
 
 // ErrNoInputs is returned (wrapped in a UsageError) when RequireInputs is
 // set and the paths hold no file any analyzer recognises.
-var ErrNoInputs = errors.New("nothing to analyze found (stage specs are named mlgate-pipeline.yaml or *.mlgate-pipeline.yaml; model artifacts are recognised by content)")
+var ErrNoInputs = errors.New("nothing to analyze found (pipeline files: .github/workflows/*.yml, .gitlab-ci.yml, Kubeflow IR and Argo YAML by content, Dockerfiles, mlgate-pipeline.yaml; model artifacts are recognised by content)")
 
 // Result is a finished run.
 type Result struct {

@@ -15,12 +15,20 @@ func newPipelineCommand() *cobra.Command {
 untrusted code without isolation, secrets and network next to untrusted code,
 GPUs without hardware isolation, untrusted artifacts reaching signing or
 release stages unscanned, signing stages exposed to untrusted code or the
-network, models released without signing, and shared-runner secret exposure.
+network, models released without signing, shared-runner secret exposure, and
+the hardened-workflow practices (hash-pinned installs, dependency scanning,
+offline training, scan before signing, pinned images and actions, ...).
 
-A PATH that is a file is read as an mlgate stage spec (docs/stage-spec.md)
-whatever its name; a directory is searched for mlgate-pipeline.yaml and
-*.mlgate-pipeline.yaml files. Run 'mlgate rules' for the rules.`,
-		Example: `  mlgate pipeline examples/seed-pipeline/mlgate-pipeline.yaml
+Formats, recognised by path and content: GitHub Actions workflows
+(.github/workflows/*.yml) and composite actions, GitLab CI (.gitlab-ci.yml
+with its local includes), Kubeflow Pipelines v2 compiled IR, Argo
+Workflows, Dockerfiles, and mlgate's own stage spec (mlgate-pipeline.yaml).
+A file named explicitly is read whatever its name; a directory is searched.
+docs/adapters/ says what each adapter infers and from which keys; run
+'mlgate rules' for the rules.`,
+		Example: `  mlgate pipeline .github/workflows/
+  mlgate pipeline .gitlab-ci.yml --format sarif --output mlgate.sarif
+  mlgate pipeline examples/seed-pipeline/mlgate-pipeline.yaml
   mlgate pipeline ci/ --format sarif --output mlgate.sarif
   mlgate pipeline mlgate-pipeline.yaml --fail-on medium --baseline previous.json`,
 		Args: cobra.MinimumNArgs(1),
