@@ -235,6 +235,11 @@ func (a *assumedStages) add(s *Stage) { a.stages = append(a.stages, s) }
 // "<n> stage(s) (<names>) <what>; whether they run untrusted code could
 // not be determined from the source, so it is assumed."
 func (a *assumedStages) report(p *Pass, what string, sev finding.Severity) {
+	a.reportAs(p, what, "whether they run untrusted code", sev)
+}
+
+// reportAs is report with another unknown property named.
+func (a *assumedStages) reportAs(p *Pass, what, unknown string, sev finding.Severity) {
 	if len(a.stages) == 0 {
 		return
 	}
@@ -242,8 +247,8 @@ func (a *assumedStages) report(p *Pass, what string, sev finding.Severity) {
 	for i, s := range a.stages {
 		names[i] = s.Name
 	}
-	msg := fmt.Sprintf("%d stage(s) (%s) %s; whether they run untrusted code could not be determined from the source, so it is assumed.",
-		len(a.stages), nameList(names), what)
+	msg := fmt.Sprintf("%d stage(s) (%s) %s; %s could not be determined from the source, so it is assumed.",
+		len(a.stages), nameList(names), what, unknown)
 	f := p.ReportAt(a.stages[0].Pos, "pipeline", msg, "assumed-untrusted stages="+evidenceList(names))
 	f.Severity = sev
 }

@@ -82,3 +82,28 @@ func TestNetworkOnEphemeralHostedVM(t *testing.T) {
 		}
 	}
 }
+
+// A job whose runner could not be resolved has unknown isolation and GPU:
+// reported once per pipeline at a lower severity, not as a critical or
+// medium finding per job. Known facts keep their per-stage findings.
+func TestUnknownIsolationAndGPUAreAggregated(t *testing.T) {
+	fs := analyzeGraph(t,
+		&pipeline.Stage{Name: "u1", RunsUntrustedCode: pipeline.True, Network: pipeline.Network{Access: pipeline.False}, GPU: pipeline.Unknown},
+		&pipeline.Stage{Name: "u2", RunsUntrustedCode: pipeline.True, Network: pipeline.Network{Access: pipeline.False}, GPU: pipeline.Unknown},
+		&pipeline.Stage{Name: "k", RunsUntrustedCode: pipeline.True, Network: pipeline.Network{Access: pipeline.False}, GPU: pipeline.True, Isolation: pipeline.IsolationNone},
+	)
+	iso := only(fs, "pipeline/untrusted-code-no-isolation")
+	gpu := only(fs, "pipeline/shared-gpu-access")
+	if len(iso) != 2 || len(gpu) != 2 {
+		t.Fatalf("no-isolation %+v\nshared-gpu %+v", iso, gpu)
+	}
+	for _, f := range append(iso, gpu...) {
+		if strings.Contains(f.Message, "2 stage(s) (u1, u2)") {
+			if f.Severity != finding.Medium && f.Severity != finding.Low {
+				t.Errorf("aggregate %s at %s", f.RuleID, f.Severity)
+			}
+		} else if !strings.Contains(f.Message, "'k'") {
+			t.Errorf("unexpected %+v", f)
+		}
+	}
+}

@@ -14,6 +14,7 @@ var SharedGPUAccess = register(finding.Rule{
 	Remediation: "Clear GPU memory between jobs. Use MIG (Multi-Instance GPU) or dedicated GPU nodes for " +
 		"sensitive workloads.",
 }, func(p *Pass) {
+	var unsure assumedStages
 	for _, s := range p.Graph.Stages {
 		if !s.GPU.MaybeTrue() {
 			continue
@@ -23,12 +24,17 @@ var SharedGPUAccess = register(finding.Rule{
 		default:
 			continue
 		}
+		if s.GPU == Unknown {
+			unsure.add(s)
+			continue
+		}
 		msg := "Stage '" + s.Name + "' uses GPU without hardware isolation. GPU memory may retain data from " +
-			"previous jobs." + assumed(s.GPU, "GPU access")
+			"previous jobs."
 		if s.Isolation == IsolationUnknown {
 			msg += " (its isolation level could not be determined; assumed none)"
 		}
 		p.Report(s, s.FieldPos("has_gpu_access"), msg,
 			"has_gpu_access="+s.GPU.String()+" isolation_level="+s.Isolation.String())
 	}
+	unsure.reportAs(p, "may use a GPU without hardware isolation", "whether they get a GPU (their runner)", finding.Low)
 })

@@ -25,7 +25,7 @@ var UntrustedCodeNoIsolation = register(finding.Rule{
 		if s.Isolation != IsolationNone && s.Isolation != IsolationUnknown {
 			continue
 		}
-		if s.RunsUntrustedCode == Unknown {
+		if s.RunsUntrustedCode == Unknown || s.Isolation == IsolationUnknown {
 			unsure.add(s)
 			continue
 		}
@@ -37,5 +37,5 @@ var UntrustedCodeNoIsolation = register(finding.Rule{
 		p.Report(s, s.FieldPos("isolation_level", "runs_untrusted_code"), msg,
 			"runs_untrusted_code="+s.RunsUntrustedCode.String()+" isolation_level="+s.Isolation.String())
 	}
-	unsure.report(p, "run without isolation", finding.Medium)
+	unsure.reportAs(p, "may run untrusted code without isolation", "whether they run untrusted code, or how they are isolated,", finding.Medium)
 })
