@@ -5,11 +5,13 @@ import (
 	"testing"
 
 	"github.com/mlgate/mlgate/scan/pickle/pickletest"
+	"github.com/ulikunitz/xz"
 )
 
 // FuzzDispatch feeds arbitrary bytes to format detection and the container
-// layer (zip and PyTorch zip, legacy PyTorch, .npy, gzip/bzip2, nested
-// archives). Nothing may panic or hang, and every finding must be complete.
+// layer (zip and PyTorch zip, legacy PyTorch, .npy, gzip/bzip2/xz/zstd,
+// nested archives). Nothing may panic or hang, and every finding must be
+// complete.
 func FuzzDispatch(f *testing.F) {
 	f.Add(pickletest.TorchDataPkl(3, 2))
 	f.Add(legacyTorchFileSeed())
@@ -20,6 +22,11 @@ func FuzzDispatch(f *testing.F) {
 	f.Add(zb.Bytes())
 	f.Add([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"))
 	f.Add([]byte("PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
+	f.Add(xzOf(f, evilPickle(), xz.WriterConfig{CheckSum: xz.CRC32, DictCap: 1 << 16, BlockSize: 16}))
+	f.Add(xzBuildSized(0, true, evilPickle(), []byte("tail")))
+	f.Add(xzBuild(1, plainPickle(), nil))
+	f.Add(zstdOf(f, evilPickle()))
+	f.Add(zstdFrame(12, plainPickle()))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a := &Artifact{Path: "fuzz.pt"}
 		s := &scanner{opts: Options{MaxDecompressed: 1 << 20, MaxDepth: 3}, art: a}

@@ -82,9 +82,10 @@ var (
 	})
 	UnscannableContainer = finding.Register(&finding.Rule{
 		ID: "model/unscannable-container", Title: "Container that could not be scanned", Severity: finding.High,
-		Doc: "The file (or an entry in it) is a container mlgate cannot open — 7z, xz, zstd, tar, an encrypted zip " +
-			"entry, or containers nested deeper than the limit — so what it holds was not scanned. Wrapping a pickle " +
-			"this way is a known way past scanners.",
+		Doc: "The file (or an entry in it) is a container mlgate cannot open — 7z, an encrypted zip entry, an xz " +
+			"or zstd stream that is corrupt, uses an unsupported filter or asks for a dictionary or window larger " +
+			"than 64 MiB, or containers nested deeper than the limit — so what it holds was not scanned. Wrapping a " +
+			"pickle this way is a known way past scanners.",
 		Remediation: "Unpack the container and scan its contents, or obtain the model unwrapped.",
 	})
 	ZipAnomaly = finding.Register(&finding.Rule{

@@ -1,8 +1,8 @@
 // Package scan decides whether model artifacts are safe to load, without
 // loading them. It detects each file's format from its content (never from
 // its extension), opens containers (PyTorch zip and legacy checkpoints,
-// zip, gzip, bzip2, NumPy .npy), and runs the non-executing pickle analysis
-// (scan/pickle) on every pickle it finds. What it cannot open is reported,
+// zip, gzip, bzip2, xz, zstd, NumPy .npy), and runs the non-executing
+// pickle analysis (scan/pickle) on every pickle it finds. What it cannot open is reported,
 // never silently passed.
 package scan
 
@@ -187,15 +187,15 @@ func (s *scanner) dispatch(r io.Reader, size int64, entry string, depth int) str
 		return s.compressed(br, "gzip", entry, depth)
 	case bytes.HasPrefix(head, magicBzip2):
 		return s.compressed(br, "bzip2", entry, depth)
-	case bytes.HasPrefix(head, magicXz), bytes.HasPrefix(head, magicZstd), bytes.HasPrefix(head, magic7z):
-		kind := map[bool]string{true: "7z"}[bytes.HasPrefix(head, magic7z)]
-		if kind == "" {
-			kind = map[bool]string{true: "xz", false: "zstd"}[bytes.HasPrefix(head, magicXz)]
-		}
+	case bytes.HasPrefix(head, magicXz):
+		return s.compressed(br, "xz", entry, depth)
+	case bytes.HasPrefix(head, magicZstd):
+		return s.compressed(br, "zstd", entry, depth)
+	case bytes.HasPrefix(head, magic7z):
 		s.report(UnscannableContainer, entry, -1,
-			fmt.Sprintf("%s%s is a %s container, which mlgate cannot open yet: whatever it holds (a pickle, say) was not scanned", s.art.Path, where(entry), kind),
-			kind)
-		return kind
+			fmt.Sprintf("%s%s is a 7z container, which mlgate cannot open: whatever it holds (a pickle, say) was not scanned", s.art.Path, where(entry)),
+			"7z")
+		return "7z"
 	case len(head) > 262 && string(head[257:262]) == "ustar":
 		return s.tar(br, entry, depth)
 	case bytes.HasPrefix(head, magicGGUF):
@@ -631,7 +631,8 @@ func join(entry, name string) string {
 	return entry + "!" + name
 }
 
-// compressed scans a gzip or bzip2 stream's content, bounded.
+// compressed scans a gzip, bzip2, zlib, xz or zstd stream's content,
+// bounded (xz and zstd also in decoder memory: see compress.go).
 func (s *scanner) compressed(r io.Reader, kind, entry string, depth int) string {
 	if s.tooDeep(entry, depth) {
 		return kind
@@ -643,6 +644,10 @@ func (s *scanner) compressed(r io.Reader, kind, entry string, depth int) string 
 		dr, err = gzip.NewReader(r)
 	case "zlib":
 		dr, err = zlib.NewReader(r)
+	case "xz":
+		dr, err = newXzReader(r)
+	case "zstd":
+		dr, err = newZstdReader(r)
 	default:
 		dr = bzip2.NewReader(r)
 	}
@@ -653,6 +658,11 @@ func (s *scanner) compressed(r io.Reader, kind, entry string, depth int) string 
 	if c, ok := dr.(io.Closer); ok {
 		defer c.Close()
 	}
+	var capture *captureReader
+	if kind == "xz" || kind == "zstd" {
+		capture = &captureReader{r: dr}
+		dr = capture
+	}
 	inner := entry
 	if inner == "" {
 		inner = "(" + kind + ")"
@@ -661,6 +671,9 @@ func (s *scanner) compressed(r io.Reader, kind, entry string, depth int) string 
 	}
 	lr := &limitedReader{r: dr, n: s.opts.MaxDecompressed}
 	f := s.dispatch(lr, -1, inner, depth+1)
+	if capture != nil {
+		s.finishStream(lr, capture, kind, entry)
+	}
 	if lr.hit {
 		s.report(ZipAnomaly, inner, -1, fmt.Sprintf("%s: %s stream decompresses to more than %d bytes; the rest was not scanned", s.art.Path, kind, s.opts.MaxDecompressed), kind+" bomb")
 	}
