@@ -57,6 +57,11 @@ var (
 // JSON.
 func Sniff(head []byte) bool {
 	h := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	// Every YAML file of a checkout is sniffed: a literal search first keeps
+	// the regexps off files that cannot match.
+	if !bytes.Contains(h, []byte("argoproj.io/")) {
+		return false
+	}
 	if len(h) > 0 && h[0] == '{' {
 		return jsonAPI.Match(h) && jsonKind.Match(h)
 	}
