@@ -15,6 +15,7 @@ import (
 	_ "github.com/mlgate/mlgate/pipeline/k8s"        // pipeline/k8s-* rules shared by the Kubeflow and Argo adapters
 	_ "github.com/mlgate/mlgate/pipeline/kfp"        // Kubeflow Pipelines IR adapter and pipeline/kfp-* rules
 	_ "github.com/mlgate/mlgate/pipeline/practice"   // cross-format hardened-workflow rules
+	_ "github.com/mlgate/mlgate/run"                 // run/* rules; also the run sandbox's re-exec entry
 	_ "github.com/mlgate/mlgate/scan"                // model/* rules
 )
 

@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	sandbox "github.com/mlgate/mlgate/run"
+)
+
+func requireSandbox(t *testing.T) {
+	t.Helper()
+	if m := sandbox.Probe(); !m.UserNS.Active {
+		t.Skip("namespaces unavailable: " + m.UserNS.Reason)
+	}
+}
+
+func TestRunKeepsStageExitCode(t *testing.T) {
+	requireSandbox(t)
+	code, out, errs := run(t, "run", "--no-default-watch", "--", "sh", "-c", "echo from-stage; exit 3")
+	if code != 3 || !strings.Contains(out, "from-stage") {
+		t.Fatalf("exit %d stdout %q stderr %q", code, out, errs)
+	}
+	if !strings.Contains(errs, "run: verdict clean, stage exit 3") || !strings.Contains(errs, "active   landlock") {
+		t.Errorf("text summary on stderr: %q", errs)
+	}
+}
+
+func TestRunJSONReportValidates(t *testing.T) {
+	requireSandbox(t)
+	dir := t.TempDir()
+	outFile := filepath.Join(dir, "run.json")
+	code, _, errs := run(t, "run", "--no-default-watch", "-f", "json", "-o", outFile, "--", "sh", "-c", "curl -s http://example.invalid/ || true")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Inputs []struct {
+			Format  string         `json:"format"`
+			Details sandbox.Result `json:"details"`
+		} `json:"inputs"`
+		Findings []struct {
+			RuleID string `json:"rule_id"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Inputs) != 1 || doc.Inputs[0].Format != "run" || len(doc.Inputs[0].Details.Layers) < 10 || len(doc.Inputs[0].Details.Events) < 2 {
+		t.Fatalf("report: %s", b)
+	}
+	if len(doc.Findings) == 0 || doc.Findings[0].RuleID != "run/network-tool-offline" {
+		t.Errorf("findings: %+v", doc.Findings)
+	}
+	schemaPath, _ := filepath.Abs("../../docs/schema/report-v1.schema.json")
+	if _, err := os.Stat(schemaPath); err == nil {
+		schema, err := jsonschema.NewCompiler().Compile(schemaPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, _ := jsonschema.UnmarshalJSON(strings.NewReader(string(b)))
+		if err := schema.Validate(inst); err != nil {
+			t.Errorf("run report does not validate: %v", err)
+		}
+	}
+}
+
+func TestRunEnforceHalts(t *testing.T) {
+	requireSandbox(t)
+	dir, err := os.MkdirTemp("/var/tmp", "mlgate-cli-run-")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer os.RemoveAll(dir)
+	miner := filepath.Join(dir, "xmrig")
+	if err := os.Symlink("/bin/true", miner); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, "run", "--no-default-watch", "--mode", "enforce", "--", "sh", "-c", miner+"; echo survived")
+	if code != exitHalted || strings.Contains(out, "survived") || !strings.Contains(errs, "stage halted: run/crypto-miner") {
+		t.Fatalf("exit %d stdout %q stderr %q", code, out, errs)
+	}
+	// Audit mode keeps going and keeps the exit code.
+	code, out, _ = run(t, "run", "--no-default-watch", "--", "sh", "-c", miner+"; echo survived")
+	if code != 0 || !strings.Contains(out, "survived") {
+		t.Fatalf("audit: exit %d stdout %q", code, out)
+	}
+	// --fail-on turns findings into exit 1 when the stage succeeded.
+	if code, _, _ = run(t, "run", "--no-default-watch", "--fail-on", "high", "--", "sh", "-c", miner); code != 1 {
+		t.Errorf("--fail-on high: exit %d", code)
+	}
+}
+
+func TestRunLearnAndPolicy(t *testing.T) {
+	requireSandbox(t)
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "stage.run.yaml")
+	if code, _, errs := run(t, "run", "--no-default-watch", "--learn", pol, "--", "sh", "-c", "/bin/true; ls / >/dev/null"); code != 0 {
+		t.Fatalf("learn: exit %d %s", code, errs)
+	}
+	b, err := os.ReadFile(pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := sandbox.ParsePolicy(b)
+	if err != nil {
+		t.Fatalf("learned policy: %v\n%s", err, b)
+	}
+	if !strings.Contains(strings.Join(p.Executables, " "), "/bin/true") {
+		t.Errorf("learned executables %v", p.Executables)
+	}
+	// The learned policy accepts the same run and reports a new program.
+	code, _, errs := run(t, "run", "--no-default-watch", "--policy", pol, "--fail-on", "medium", "--", "sh", "-c", "/bin/true; ls / >/dev/null")
+	if code != 0 {
+		t.Errorf("same run under its learned policy: exit %d %s", code, errs)
+	}
+	code, _, errs = run(t, "run", "--no-default-watch", "--policy", pol, "--fail-on", "medium", "--", "sh", "-c", "/bin/true; ls / >/dev/null; id >/dev/null")
+	if code != 1 || !strings.Contains(errs, "run/unexpected-executable") {
+		t.Errorf("new program under the learned policy: exit %d %s", code, errs)
+	}
+}
+
+func TestRunHistoryAnomaly(t *testing.T) {
+	requireSandbox(t)
+	hist := filepath.Join(t.TempDir(), "history.txt")
+	// Earlier runs took a millisecond; any real run takes longer than three times that.
+	if err := os.WriteFile(hist, []byte("# test\n1ms\n1ms\n1ms\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := run(t, "run", "--no-default-watch", "--history", hist, "--", "sh", "-c", "sleep 0.05")
+	if code != 0 || !strings.Contains(errs, "run/duration-anomaly") {
+		t.Errorf("exit %d stderr %q", code, errs)
+	}
+	b, _ := os.ReadFile(hist)
+	if strings.Count(string(b), "\n") != 5 {
+		t.Errorf("history not appended: %q", b)
+	}
+}
+
+func TestRunUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"run"},
+		{"run", "--mode", "paranoid", "--", "true"},
+		{"run", "--network", "bridge", "--", "true"},
+		{"run", "--allow-host", "nohostport", "--", "true"},
+		{"run", "--policy", "/nonexistent/policy.yaml", "--", "true"},
+		{"run", "--network", "none", "--allow-host", "a.example:443", "--", "true"},
+	} {
+		if code, _, _ := run(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+func TestRunProbe(t *testing.T) {
+	code, out, _ := run(t, "run", "--probe")
+	var m map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &m) != nil || m["kernel"] == nil {
+		t.Errorf("exit %d %q", code, out)
+	}
+}
+
+func TestRunSARIFValidates(t *testing.T) {
+	requireSandbox(t)
+	schemaPath, _ := filepath.Abs("../../../shared/schemas/sarif-schema-2.1.0.json")
+	if _, err := os.Stat(schemaPath); err != nil {
+		t.Skip("../shared is absent")
+	}
+	outFile := filepath.Join(t.TempDir(), "run.sarif")
+	code, _, errs := run(t, "run", "--no-default-watch", "-f", "sarif", "-o", outFile, "--", "sh", "-c", "wget -q http://example.invalid/ || true")
+	if code != 0 {
+		t.Fatalf("exit %d %s", code, errs)
+	}
+	schema, err := jsonschema.NewCompiler().Compile(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(outFile)
+	defer f.Close()
+	inst, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.Validate(inst); err != nil {
+		t.Fatalf("SARIF does not validate: %v", err)
+	}
+	b, _ := os.ReadFile(outFile)
+	if !strings.Contains(string(b), "run/network-tool-offline") {
+		t.Errorf("finding missing from SARIF")
+	}
+}

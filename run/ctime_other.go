@@ -1,0 +1,7 @@
+//go:build !linux
+
+package run
+
+import "io/fs"
+
+func inodeCtime(fi fs.FileInfo) (uint64, int64) { return 0, 0 }

@@ -1,0 +1,74 @@
+package run
+
+import "time"
+
+// Event kinds.
+const (
+	EventExec    = "exec"
+	EventConnect = "connect"
+	EventEgress  = "egress"
+	// EventSendto is a datagram sent with an explicit destination
+	// (sendto without connect).
+	EventSendto = "sendto"
+)
+
+// Event is one thing the stage did, captured as it happened.
+type Event struct {
+	// Seq numbers events in the order the supervisor saw them.
+	Seq int `json:"seq"`
+	// At is the time since the stage started.
+	At   time.Duration `json:"at_ns"`
+	Kind string        `json:"kind"`
+	// PID and PPID are as seen inside the stage's PID namespace (0 when
+	// unknown); Comm and Exe describe the process that made the call
+	// (for an exec: the image being replaced).
+	PID  int    `json:"pid,omitempty"`
+	PPID int    `json:"ppid,omitempty"`
+	Comm string `json:"comm,omitempty"`
+	Exe  string `json:"exe,omitempty"`
+
+	// Exec: the path or, for execveat, the file the descriptor names.
+	Path string   `json:"path,omitempty"`
+	Argv []string `json:"argv,omitempty"`
+	// FromFD is set for execveat(fd, "", AT_EMPTY_PATH) and for paths
+	// under /proc/*/fd: the program was executed from a descriptor.
+	FromFD bool `json:"from_fd,omitempty"`
+	// Stdio classifies descriptors 0, 1, 2: tcp, socket, pipe, tty,
+	// null, file, or "" when closed or unknown.
+	Stdio []string `json:"stdio,omitempty"`
+
+	// Connect and egress: destination. Family is inet, inet6 or unix.
+	Family string `json:"family,omitempty"`
+	Addr   string `json:"addr,omitempty"`
+	Port   int    `json:"port,omitempty"`
+	// Egress: the host name asked of the proxy, the method, whether the
+	// allow-list let it through, and why not.
+	Host    string `json:"host,omitempty"`
+	Method  string `json:"method,omitempty"`
+	Allowed *bool  `json:"allowed,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+
+	// Blocked is set when enforce mode refused the call.
+	Blocked bool `json:"blocked,omitempty"`
+	// Truncated is set when an argument was cut at a limit.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// FileChange is one difference between the before and after snapshots of
+// a watched tree.
+type FileChange struct {
+	Path string `json:"path"`
+	// Change is added, modified or removed.
+	Change string `json:"change"`
+	// Root is the watched tree the file is in.
+	Root string `json:"root"`
+	// SHA256 is the content hash after the run (added, modified).
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// File change kinds.
+const (
+	ChangeAdded    = "added"
+	ChangeModified = "modified"
+	ChangeRemoved  = "removed"
+)

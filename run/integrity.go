@@ -1,0 +1,185 @@
+package run
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Limits of a file-integrity snapshot.
+const (
+	maxSnapshotFiles = 500000
+	maxHashBytes     = 1 << 30
+)
+
+// fileState identifies a file's content without reading it: the kernel
+// updates ctime on every write, truncation, rename into place and mode
+// change, and only a process allowed to set the clock could forge it
+// (the stage is not), so equal (ino, size, mtime, ctime, mode) means
+// unchanged content.
+type fileState struct {
+	ino   uint64
+	size  int64
+	mtime int64
+	ctime int64
+	mode  fs.FileMode
+}
+
+type snapshot struct {
+	root  string
+	files map[string]fileState
+}
+
+// DefaultWatch returns the Python site-packages and dist-packages
+// directories present on the runner, found by globbing the usual
+// locations (no interpreter is run).
+func DefaultWatch(home string, environ []string) []string {
+	patterns := []string{
+		"/usr/lib/python3*/site-packages", "/usr/lib/python3*/dist-packages", "/usr/lib/python3/dist-packages",
+		"/usr/local/lib/python3*/site-packages", "/usr/local/lib/python3*/dist-packages",
+		"/opt/conda/lib/python3*/site-packages",
+	}
+	if home != "" {
+		patterns = append(patterns,
+			filepath.Join(home, ".local/lib/python3*/site-packages"),
+			filepath.Join(home, ".pyenv/versions/*/lib/python3*/site-packages"))
+	}
+	for _, kv := range environ {
+		for _, k := range []string{"VIRTUAL_ENV=", "CONDA_PREFIX="} {
+			if v, ok := strings.CutPrefix(kv, k); ok && filepath.IsAbs(v) {
+				patterns = append(patterns, filepath.Join(v, "lib/python3*/site-packages"))
+			}
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range patterns {
+		ms, _ := filepath.Glob(p)
+		for _, m := range ms {
+			if r, err := filepath.EvalSymlinks(m); err == nil {
+				m = r
+			}
+			if fi, err := os.Stat(m); err == nil && fi.IsDir() && !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// watchRoots are the trees to snapshot: explicit watches, the writable
+// paths, and the default site-packages, without duplicates or nesting.
+func watchRoots(o *Options, home string) []string {
+	var all []string
+	all = append(all, o.Watch...)
+	all = append(all, o.RW...)
+	if !o.NoDefaultWatch {
+		environ := o.Environ
+		if environ == nil {
+			environ = os.Environ()
+		}
+		all = append(all, DefaultWatch(home, environ)...)
+	}
+	sort.Strings(all)
+	var out []string
+	for _, p := range all {
+		if len(out) > 0 && under(p, out[len(out)-1]) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// snapshotAll records every regular file and symlink under the roots.
+func snapshotAll(roots []string) ([]snapshot, string) {
+	var out []snapshot
+	var errs []string
+	total := 0
+	for _, r := range roots {
+		s := snapshot{root: r, files: map[string]fileState{}}
+		err := filepath.WalkDir(r, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // unreadable subtree: skip, it cannot be compared
+			}
+			if d.IsDir() {
+				return nil
+			}
+			if total >= maxSnapshotFiles {
+				return fs.SkipAll
+			}
+			fi, err := d.Info()
+			if err != nil {
+				return nil
+			}
+			st := fileState{size: fi.Size(), mode: fi.Mode(), mtime: fi.ModTime().UnixNano()}
+			st.ino, st.ctime = inodeCtime(fi)
+			s.files[p] = st
+			total++
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, r+": "+err.Error())
+		}
+		out = append(out, s)
+	}
+	if total >= maxSnapshotFiles {
+		errs = append(errs, "stopped at the file limit; later files are not compared")
+	}
+	return out, strings.Join(errs, "; ")
+}
+
+// diffSnapshots compares two snapshots of the same roots.
+func diffSnapshots(before, after []snapshot) []FileChange {
+	out := []FileChange{}
+	for i := range before {
+		if i >= len(after) {
+			break
+		}
+		b, a := before[i], after[i]
+		for p, sa := range a.files {
+			sb, ok := b.files[p]
+			switch {
+			case !ok:
+				out = append(out, FileChange{Path: p, Change: ChangeAdded, Root: a.root, SHA256: hashFile(p, sa)})
+			case sb != sa:
+				out = append(out, FileChange{Path: p, Change: ChangeModified, Root: a.root, SHA256: hashFile(p, sa)})
+			}
+		}
+		for p := range b.files {
+			if _, ok := a.files[p]; !ok {
+				out = append(out, FileChange{Path: p, Change: ChangeRemoved, Root: b.root})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Change < out[j].Change
+	})
+	return out
+}
+
+func hashFile(p string, st fileState) string {
+	if !st.mode.IsRegular() {
+		return ""
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, maxHashBytes)); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,484 @@
+package run
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mlgate/mlgate/finding"
+)
+
+// The run/* rules. Event rules see each exec, connect and egress request
+// as it happens (in enforce mode a critical one halts the stage); run
+// rules see the whole result at the end.
+var (
+	RuleMiner = finding.Register(&finding.Rule{
+		ID: "run/crypto-miner", Title: "Cryptocurrency miner", Severity: finding.Critical,
+		Doc:         "The stage executed a program named like a known cryptocurrency miner (xmrig, xmr-stak, cpuminer, minerd, ethminer, t-rex, lolminer, nbminer and others), passed a mining-pool URL (stratum+tcp://, stratum+ssl://), or reached a known mining-pool domain. Mining on CI runners and GPU training nodes is the most common payload of poisoned packages and model loaders: it turns stolen compute into money and is rarely legitimate inside a pipeline stage.",
+		Remediation: "Treat the stage's inputs as compromised: find which dependency, model file or script started the miner (the event's parent PID and argv), remove it, rotate any credentials the stage could reach, and run the stage in enforce mode.",
+	})
+	RulePoolPort = finding.Register(&finding.Rule{
+		ID: "run/miner-pool-port", Title: "Connection to a mining-pool port", Severity: finding.High,
+		Doc:         "The stage tried to connect, directly or through the egress proxy, to a non-loopback address on a port mining pools commonly listen on (3333, 4444, 5555, 7777, 14433, 14444, 45560, 45700). The port alone is weaker evidence than a miner's name or a stratum URL, so this rule is high rather than critical.",
+		Remediation: "Check which process made the connection (event PID and argv) and why; if it is not a service the stage is meant to use, treat it as a miner.",
+	})
+	RuleReverseShell = finding.Register(&finding.Rule{
+		ID: "run/reverse-shell", Title: "Reverse shell", Severity: finding.Critical,
+		Doc:         "A shell was started with its standard input or output connected to a TCP socket, or a command line built a reverse shell (bash -i >& /dev/tcp/HOST/PORT, nc -e, ncat --sh-exec, socat exec:, an inline Python/Perl/Ruby script that connects a socket and duplicates it onto a shell). This gives an outside party interactive control of the stage and everything it can reach.",
+		Remediation: "Halt the pipeline, find the code that started the shell (event parent), and treat every secret and artifact the stage touched as exposed.",
+	})
+	RuleNetTool = finding.Register(&finding.Rule{
+		ID: "run/network-tool-offline", Title: "Network tool in a no-network stage", Severity: finding.High,
+		Doc:         "A stage that runs with --network none executed a network client or transfer tool (curl, wget, nc, ncat, netcat, socat, ssh, scp, sftp, telnet, ftp). The stage has no route out, so the call fails, but a stage that was declared offline has no reason to try: this is usually a download-and-execute or exfiltration attempt by a dependency.",
+		Remediation: "Find which code ran the tool (event parent and argv). If the stage really needs the network, run it with --network allow and an explicit --allow-host list instead.",
+	})
+	RuleHTTPServer = finding.Register(&finding.Rule{
+		ID: "run/http-server", Title: "Ad-hoc HTTP server started", Severity: finding.High,
+		Doc:         "The stage started Python's built-in web server (python -m http.server or SimpleHTTPServer). Inside a pipeline this serves the working directory, including data sets, model weights and any secrets in it, to whoever can reach the runner.",
+		Remediation: "Remove the server from the stage; pipeline stages exchange artifacts through declared outputs, not through servers.",
+	})
+	RuleMetadata = finding.Register(&finding.Rule{
+		ID: "run/cloud-metadata", Title: "Cloud metadata service access", Severity: finding.Critical,
+		Doc:         "The stage tried to reach a cloud instance-metadata service (169.254.169.254, fd00:ec2::254, 169.254.170.2, 100.100.100.200, metadata.google.internal), directly, through the proxy or named on a command line. The metadata service hands out the runner's cloud credentials; reaching it from a training stage is the classic step from code execution to cloud account takeover.",
+		Remediation: "Block the metadata service for the runner (IMDSv2 with hop limit 1, or a firewall rule), keep the stage in a network namespace, and find the code that made the request.",
+	})
+	RuleCredentials = finding.Register(&finding.Rule{
+		ID: "run/credential-access", Title: "Credential hunting", Severity: finding.High,
+		Doc:         "A command line named one of the runner's credential stores (~/.aws/credentials, ~/.netrc, ~/.git-credentials, ~/.docker/config.json, ~/.config/gcloud, the Hugging Face token, SSH keys, kubeconfig), read another process's environment (/proc/*/environ), or sent the environment to the network (env or printenv piped into curl, wget, nc). mlgate hides those files from the stage, so the read itself fails, but the attempt shows what the code is after.",
+		Remediation: "Find the code that made the attempt; rotate the credentials it targeted if the stage ever ran without mlgate.",
+	})
+	RuleMemExec = finding.Register(&finding.Rule{
+		ID: "run/exec-from-memory", Title: "Execution from memory or /dev/shm", Severity: finding.Critical,
+		Doc:         "The stage executed a program from a file descriptor (execveat with AT_EMPTY_PATH, /proc/self/fd/N), from a memfd, from a deleted file, or from /dev/shm. Fileless execution is how droppers avoid leaving a binary on disk for scanners; legitimate stages run programs from installed paths.",
+		Remediation: "Halt the stage and find the code that wrote and executed the payload (event parent).",
+	})
+	RuleSitePackages = finding.Register(&finding.Rule{
+		ID: "run/site-packages-modified", Title: "Python packages changed during the stage", Severity: finding.High,
+		Doc:         "Files were added, modified or removed in a Python site-packages or dist-packages directory while the stage ran. A training or evaluation stage has no reason to change installed packages; a change there persists into later stages and runs (package poisoning, .pth start-up hooks).",
+		Remediation: "Rebuild the environment from a pinned lock file, and find which code wrote the files. Do not grant --rw on site-packages to a stage.",
+	})
+	RuleWatched = finding.Register(&finding.Rule{
+		ID: "run/watched-path-changed", Title: "Watched path changed", Severity: finding.Low,
+		Doc:         "A file in a tree named with --watch was added, modified or removed while the stage ran. Watches are for paths that should change only in known ways, such as the model output directory; this rule lists each change so it can be reviewed.",
+		Remediation: "Check that the change is expected; if it is, record it in the stage's policy, otherwise find the process that made it.",
+	})
+	RuleDuration = finding.Register(&finding.Rule{
+		ID: "run/duration-anomaly", Title: "Stage ran far longer than its history", Severity: finding.Medium,
+		Doc:         "The stage took more than three times the median of its recorded history (--history, at least three earlier runs). A build or training step that suddenly runs much longer is on the seed's checklist of signs of compromise: miners, exfiltration and brute force all cost time.",
+		Remediation: "Compare the events of this run with a normal one; if the change is legitimate (more data, a new model), the new duration enters the history and the baseline adapts.",
+	})
+	RuleEgressDenied = finding.Register(&finding.Rule{
+		ID: "run/egress-denied", Title: "Egress outside the allow-list", Severity: finding.High,
+		Doc:         "The stage asked the egress proxy for a destination that is not on its --allow-host list, and the proxy refused it. Either the allow-list is incomplete or code in the stage is trying to reach somewhere it should not.",
+		Remediation: "If the destination is legitimate, add it to the stage's policy (allow_hosts); otherwise find the code that made the request.",
+	})
+	RuleUnexpectedExec = finding.Register(&finding.Rule{
+		ID: "run/unexpected-executable", Title: "Executable outside the stage policy", Severity: finding.Medium,
+		Doc:         "The stage's policy lists the programs it is expected to run (usually learned with mlgate run --learn), and the stage executed one that is not on the list.",
+		Remediation: "If the program is expected, add it to the policy's executables; otherwise find the code that ran it.",
+	})
+	RuleLayerMissing = finding.Register(&finding.Rule{
+		ID: "run/isolation-layer-missing", Title: "Isolation layer not active", Severity: finding.Medium,
+		Doc:         "One of the isolation or monitoring layers mlgate run applies could not be put in place on this runner (the report's layer list says why: kernel too old, landlock disabled at boot, user namespaces forbidden). The stage ran with less protection than its policy assumes, and what that layer would have caught may be missing from the report.",
+		Remediation: "Enable the missing feature on the runner (kernel version, lsm=landlock, user.max_user_namespaces), or run the stage on a runner that has it.",
+	})
+)
+
+// Known miner executables (lower case, matched on the base name, with or
+// without a version or platform suffix after a dash or dot).
+var minerNames = []string{
+	"xmrig", "xmr-stak", "xmr-stak-cpu", "xmr-stak-rx", "minerd", "cpuminer", "cpuminer-multi", "cpuminer-opt",
+	"ethminer", "t-rex", "nbminer", "lolminer", "phoenixminer", "teamredminer", "gminer", "nanominer",
+	"srbminer", "srbminer-multi", "cgminer", "bfgminer", "ccminer", "nheqminer", "xmrminer", "kdevtmpfsi", "kinsing",
+}
+
+var poolDomains = []string{
+	"minexmr.com", "supportxmr.com", "nanopool.org", "moneroocean.stream", "2miners.com", "f2pool.com",
+	"ethermine.org", "hashvault.pro", "c3pool.com", "minergate.com", "nicehash.com", "herominers.com",
+	"xmrpool.eu", "monerohash.com", "dwarfpool.com", "miningpoolhub.com", "unmineable.com", "zergpool.com",
+}
+
+var poolPorts = map[int]bool{3333: true, 4444: true, 5555: true, 7777: true, 14433: true, 14444: true, 45560: true, 45700: true}
+
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "zsh": true, "ksh": true, "mksh": true, "ash": true, "fish": true, "tcsh": true, "csh": true, "busybox": true, "rbash": true}
+
+var netTools = map[string]bool{"curl": true, "wget": true, "nc": true, "ncat": true, "netcat": true, "socat": true, "ssh": true, "scp": true, "sftp": true, "telnet": true, "ftp": true, "nc.openbsd": true, "nc.traditional": true}
+
+var metadataAddrs = map[string]bool{"169.254.169.254": true, "fd00:ec2::254": true, "169.254.170.2": true, "100.100.100.200": true}
+var metadataHosts = map[string]bool{"metadata.google.internal": true, "metadata.goog": true, "169.254.169.254": true, "instance-data": true, "instance-data.ec2.internal": true}
+
+// credentialFragments name credential stores on a command line.
+var credentialFragments = []string{
+	".aws/credentials", ".aws/config", ".netrc", ".git-credentials", ".docker/config.json", ".config/gcloud",
+	"huggingface/token", ".ssh/id_rsa", ".ssh/id_ed25519", ".ssh/id_ecdsa", ".kube/config", ".pypirc", ".npmrc",
+	".azure/accessTokens.json", "application_default_credentials.json",
+}
+
+var (
+	envToNet     = regexp.MustCompile(`(^|[\s;&|(])(env|printenv)\b[^|;&]*\|\s*(\S*/)?(curl|wget|nc|ncat|netcat|socat|ssh)\b`)
+	devTCP       = regexp.MustCompile(`/dev/(tcp|udp)/[^/\s]+/\d+`)
+	procEnviron  = regexp.MustCompile(`/proc/(\d+|self|\*)/environ`)
+	scriptSocket = regexp.MustCompile(`socket`)
+	scriptShell  = regexp.MustCompile(`pty\.spawn|dup2\s*\(|\bexec\s*\(\s*["']/bin/(ba)?sh|subprocess\.(call|Popen|run)\s*\(\s*\[\s*["']/bin/(ba)?sh`)
+)
+
+// detector runs the rules; it keeps the first finding of each
+// fingerprint.
+type detector struct {
+	o      *Options
+	seen   map[string]bool
+	expect map[string]bool
+	// dropped counts findings past maxFindings.
+	dropped int
+}
+
+// maxFindings bounds the findings (and the memory of seen fingerprints) a
+// hostile stage can cause.
+const maxFindings = 10000
+
+func newDetector(o *Options) *detector {
+	d := &detector{o: o, seen: map[string]bool{}}
+	if len(o.Executables) > 0 {
+		d.expect = map[string]bool{}
+		for _, e := range o.Executables {
+			d.expect[e] = true
+		}
+	}
+	return d
+}
+
+func (d *detector) add(out []finding.Finding, r *finding.Rule, loc, msg, evidence string) []finding.Finding {
+	if len(evidence) > 400 {
+		evidence = evidence[:400] + "..."
+	}
+	f := r.New(finding.Location{Logical: loc}, msg, evidence)
+	if d.seen[f.Fingerprint] {
+		return out
+	}
+	if len(d.seen) >= maxFindings {
+		d.dropped++
+		return out
+	}
+	d.seen[f.Fingerprint] = true
+	return append(out, f)
+}
+
+// base returns the lower-case base name of an executable path.
+func base(p string) string {
+	if i := strings.Index(p, " -> "); i >= 0 {
+		p = p[:i]
+	}
+	return strings.ToLower(filepath.Base(p))
+}
+
+func isMinerName(b string) bool {
+	for _, m := range minerNames {
+		if b == m {
+			return true
+		}
+		if rest, ok := strings.CutPrefix(b, m); ok && (rest[0] == '-' || rest[0] == '.' || rest[0] == '_') {
+			return true
+		}
+	}
+	return false
+}
+
+func isPoolDomain(h string) bool {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	for _, d := range poolDomains {
+		if h == d || strings.HasSuffix(h, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopback(addr string) bool {
+	return strings.HasPrefix(addr, "127.") || addr == "::1" || addr == "localhost"
+}
+
+// hasFragment finds frag in s as a path component sequence: preceded by
+// the start or a separator ('/', space, quote, '=', '~'; also '.' when
+// frag does not itself start with a dot) and followed by the end or a
+// shell separator.
+func hasFragment(s, frag string) bool {
+	before := "/ \"'=~"
+	if frag[0] != '.' {
+		before += "."
+	}
+	for i := 0; i < len(s); {
+		j := strings.Index(s[i:], frag)
+		if j < 0 {
+			return false
+		}
+		j += i
+		k := j + len(frag)
+		if (j == 0 || strings.IndexByte(before, s[j-1]) >= 0) && (k == len(s) || strings.IndexByte(" \"';|&>)<\t\n", s[k]) >= 0) {
+			return true
+		}
+		i = j + 1
+	}
+	return false
+}
+
+// inlineScript returns the code of `python -c CODE`, `perl -e CODE` and
+// similar, or "".
+func inlineScript(argv []string) string {
+	if len(argv) < 3 {
+		return ""
+	}
+	b := base(argv[0])
+	var flag string
+	switch {
+	case strings.HasPrefix(b, "python"), strings.HasPrefix(b, "pypy"):
+		flag = "-c"
+	case strings.HasPrefix(b, "perl"), strings.HasPrefix(b, "ruby"), b == "node", b == "php":
+		flag = "-e"
+		if b == "php" {
+			flag = "-r"
+		}
+	default:
+		return ""
+	}
+	for i := 1; i+1 < len(argv); i++ {
+		if argv[i] == flag {
+			return argv[i+1]
+		}
+	}
+	return ""
+}
+
+// shellScript returns the script of `sh -c SCRIPT`, or "".
+func shellScript(argv []string) string {
+	if len(argv) < 3 || !shells[base(argv[0])] {
+		return ""
+	}
+	for i := 1; i+1 < len(argv); i++ {
+		if argv[i] == "-c" || (strings.HasPrefix(argv[i], "-") && !strings.HasPrefix(argv[i], "--") && strings.Contains(argv[i], "c")) {
+			return argv[i+1]
+		}
+	}
+	return ""
+}
+
+// event runs the event rules on one event.
+func (d *detector) event(ev *Event) []finding.Finding {
+	var out []finding.Finding
+	switch ev.Kind {
+	case EventExec:
+		out = d.execRules(ev, out)
+	case EventConnect, EventSendto:
+		if ev.Family != "inet" && ev.Family != "inet6" {
+			return nil
+		}
+		dest := ev.Addr + ":" + strconv.Itoa(ev.Port)
+		loc := "connect " + dest
+		who := fmt.Sprintf("pid %d (%s)", ev.PID, ev.Comm)
+		if metadataAddrs[ev.Addr] {
+			out = d.add(out, RuleMetadata, loc, who+" connected to the cloud metadata service at "+dest, dest)
+		}
+		if poolPorts[ev.Port] && !isLoopback(ev.Addr) {
+			out = d.add(out, RulePoolPort, loc, who+" connected to "+dest+", a common mining-pool port", dest)
+		}
+	case EventEgress:
+		dest := ev.Host + ":" + strconv.Itoa(ev.Port)
+		loc := "egress " + dest
+		if metadataHosts[ev.Host] || metadataAddrs[ev.Host] {
+			out = d.add(out, RuleMetadata, loc, "the stage asked the proxy for the cloud metadata service "+dest, dest)
+		}
+		if isPoolDomain(ev.Host) {
+			out = d.add(out, RuleMiner, loc, "the stage asked the proxy for the mining pool "+dest, dest)
+		} else if poolPorts[ev.Port] && !isLoopback(ev.Host) {
+			out = d.add(out, RulePoolPort, loc, "the stage asked the proxy for "+dest+", a common mining-pool port", dest)
+		}
+		if ev.Allowed != nil && !*ev.Allowed {
+			out = d.add(out, RuleEgressDenied, loc, "the proxy refused "+ev.Method+" "+dest+": "+ev.Reason, dest)
+		}
+	}
+	return out
+}
+
+func (d *detector) execRules(ev *Event, out []finding.Finding) []finding.Finding {
+	name := base(ev.Path)
+	argv0 := ""
+	if len(ev.Argv) > 0 {
+		argv0 = base(ev.Argv[0])
+	}
+	cmdline := strings.Join(ev.Argv, " ")
+	loc := "exec " + ev.Path
+	who := fmt.Sprintf("pid %d", ev.PID)
+	if ev.PPID > 0 {
+		who += fmt.Sprintf(" (parent %d)", ev.PPID)
+	}
+	evidence := cmdline
+	if evidence == "" {
+		evidence = ev.Path
+	}
+
+	if isMinerName(name) || isMinerName(argv0) {
+		out = d.add(out, RuleMiner, loc, who+" executed "+ev.Path+", named like a cryptocurrency miner", evidence)
+	}
+	lc := strings.ToLower(cmdline)
+	for _, s := range []string{"stratum+tcp://", "stratum+ssl://", "stratum+tls://", "stratum2+tcp://", "stratum1+tcp://"} {
+		if strings.Contains(lc, s) {
+			out = d.add(out, RuleMiner, loc, who+" was given a mining-pool URL ("+s+")", evidence)
+			break
+		}
+	}
+	for _, a := range ev.Argv {
+		for _, dom := range poolDomains {
+			if strings.Contains(strings.ToLower(a), dom) {
+				out = d.add(out, RuleMiner, loc, who+" named the mining pool "+dom+" on its command line", evidence)
+			}
+		}
+	}
+
+	// Reverse shells.
+	exe := name
+	if shells[argv0] {
+		exe = argv0
+	}
+	if shells[exe] && len(ev.Stdio) >= 2 && (ev.Stdio[0] == "tcp" || ev.Stdio[1] == "tcp") {
+		out = d.add(out, RuleReverseShell, loc, who+" started the shell "+ev.Path+" with its standard input/output on a TCP socket", evidence+" [stdio: "+strings.Join(ev.Stdio, ",")+"]")
+	}
+	script := shellScript(ev.Argv)
+	if devTCP.MatchString(cmdline) && (shells[exe] || script != "") {
+		out = d.add(out, RuleReverseShell, loc, who+" redirected a shell to /dev/tcp", evidence)
+	}
+	if netcat := name == "nc" || name == "ncat" || name == "netcat" || strings.HasPrefix(name, "nc."); netcat {
+		for _, a := range ev.Argv[min(1, len(ev.Argv)):] {
+			if a == "-e" || a == "-c" || a == "--exec" || a == "--sh-exec" || a == "--lua-exec" || strings.HasPrefix(a, "--exec=") || strings.HasPrefix(a, "--sh-exec=") || (strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.ContainsAny(a[1:], "ec") && len(a) <= 6) {
+				out = d.add(out, RuleReverseShell, loc, who+" ran netcat with a program attached to the connection ("+a+")", evidence)
+				break
+			}
+		}
+	}
+	if name == "socat" {
+		for _, a := range ev.Argv[min(1, len(ev.Argv)):] {
+			la := strings.ToLower(a)
+			if strings.HasPrefix(la, "exec:") || strings.HasPrefix(la, "system:") {
+				out = d.add(out, RuleReverseShell, loc, who+" ran socat with a program attached to the connection", evidence)
+				break
+			}
+		}
+	}
+	if code := inlineScript(ev.Argv); code != "" && scriptSocket.MatchString(code) && scriptShell.MatchString(code) {
+		out = d.add(out, RuleReverseShell, loc, who+" ran an inline script that connects a socket to a shell", evidence)
+	}
+
+	if d.o.Network == NetworkNone && netTools[name] {
+		out = d.add(out, RuleNetTool, loc, who+" executed the network tool "+name+" in a stage without network", evidence)
+	}
+
+	if strings.HasPrefix(name, "python") || strings.HasPrefix(argv0, "python") || strings.HasPrefix(name, "pypy") {
+		for i := 1; i+1 < len(ev.Argv); i++ {
+			if ev.Argv[i] == "-m" && (ev.Argv[i+1] == "http.server" || ev.Argv[i+1] == "SimpleHTTPServer") {
+				out = d.add(out, RuleHTTPServer, loc, who+" started python -m "+ev.Argv[i+1], evidence)
+			}
+		}
+	}
+
+	for _, a := range ev.Argv {
+		la := strings.ToLower(a)
+		for m := range metadataAddrs {
+			if strings.Contains(la, m) {
+				out = d.add(out, RuleMetadata, loc, who+" named the cloud metadata address "+m+" on its command line", evidence)
+			}
+		}
+		if strings.Contains(la, "metadata.google.internal") {
+			out = d.add(out, RuleMetadata, loc, who+" named metadata.google.internal on its command line", evidence)
+		}
+	}
+
+	for _, a := range ev.Argv[min(1, len(ev.Argv)):] {
+		for _, frag := range credentialFragments {
+			if hasFragment(a, frag) {
+				out = d.add(out, RuleCredentials, loc, who+" named the credential store "+frag, evidence)
+			}
+		}
+		if procEnviron.MatchString(a) {
+			out = d.add(out, RuleCredentials, loc, who+" read a process environment ("+procEnviron.FindString(a)+")", evidence)
+		}
+	}
+	if script != "" && envToNet.MatchString(script) {
+		out = d.add(out, RuleCredentials, loc, who+" piped the environment into a network tool", evidence)
+	}
+	if (name == "env" || name == "printenv") && len(ev.Stdio) >= 2 && (ev.Stdio[1] == "tcp" || ev.Stdio[1] == "socket") {
+		out = d.add(out, RuleCredentials, loc, who+" wrote the environment to a socket", evidence)
+	}
+
+	lp := strings.ToLower(ev.Path)
+	switch {
+	case ev.FromFD:
+		out = d.add(out, RuleMemExec, loc, who+" executed a program from a file descriptor ("+ev.Path+")", evidence)
+	case strings.HasPrefix(ev.Path, "/dev/shm/"):
+		out = d.add(out, RuleMemExec, loc, who+" executed a program from /dev/shm", evidence)
+	case strings.Contains(lp, "memfd:"), strings.HasSuffix(ev.Path, " (deleted)"):
+		out = d.add(out, RuleMemExec, loc, who+" executed a memfd or deleted file", evidence)
+	}
+
+	if d.expect != nil && !d.expect[ev.Path] && !d.expect[name] {
+		out = d.add(out, RuleUnexpectedExec, loc, who+" executed "+ev.Path+", which the policy does not list", ev.Path)
+	}
+	return out
+}
+
+// Layers whose absence is not a weakness (by design or by choice).
+var optionalLayers = map[string]bool{LayerEgressProxy: true, LayerCgroup: true}
+
+// final runs the whole-run rules.
+func (d *detector) final(res *Result) []finding.Finding {
+	var out []finding.Finding
+	watched := map[string]bool{}
+	for _, w := range d.o.Watch {
+		watched[w] = true
+	}
+	for _, c := range res.FileChanges {
+		rb := filepath.Base(c.Root)
+		if rb == "site-packages" || rb == "dist-packages" || strings.Contains(c.Path, "/site-packages/") || strings.Contains(c.Path, "/dist-packages/") {
+			out = d.add(out, RuleSitePackages, "file "+c.Path, fmt.Sprintf("%s was %s in %s during the stage", c.Path, c.Change, c.Root), c.Change+" "+c.Path)
+			continue
+		}
+		for w := range watched {
+			if under(c.Path, w) {
+				out = d.add(out, RuleWatched, "file "+c.Path, fmt.Sprintf("%s was %s in the watched tree %s", c.Path, c.Change, w), c.Change+" "+c.Path)
+				break
+			}
+		}
+	}
+	if med, ok := median(d.o.History); ok && len(d.o.History) >= 3 && res.Duration > 3*med {
+		out = d.add(out, RuleDuration, "stage "+strings.Join(res.Command, " "),
+			fmt.Sprintf("the stage took %s; the median of its %d recorded runs is %s", res.Duration.Round(time.Millisecond), len(d.o.History), med.Round(time.Millisecond)),
+			fmt.Sprintf("more than 3x the median of %d runs", len(d.o.History)))
+	}
+	stageRan := len(res.Events) > 0 || len(res.Errors) == 0
+	for _, l := range res.Layers {
+		if !stageRan || l.Active || optionalLayers[l.Name] {
+			continue
+		}
+		if l.Name == LayerNetNS && d.o.Network == NetworkHost {
+			continue
+		}
+		if (l.Name == LayerExecMonitor || l.Name == LayerConnectMon) && d.o.NoMonitor {
+			continue
+		}
+		if l.Name == LayerUserNS && d.o.NoUserNS {
+			continue
+		}
+		out = d.add(out, RuleLayerMissing, "layer "+l.Name, "the "+l.Name+" layer was not active: "+l.Reason, l.Name)
+	}
+	return out
+}
+
+func median(ds []time.Duration) (time.Duration, bool) {
+	if len(ds) == 0 {
+		return 0, false
+	}
+	s := append([]time.Duration{}, ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2], true
+}

@@ -1,0 +1,762 @@
+//go:build linux && (amd64 || arm64)
+
+package run
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mlgate/mlgate/finding"
+)
+
+// maxEvents bounds the events kept in the result; later ones are still
+// checked by the rules, and counted.
+const maxEvents = 100000
+
+// supervisor holds the state of one run.
+type supervisor struct {
+	opts   *Options
+	det    *detector
+	start  time.Time
+	mu     sync.Mutex
+	res    *Result
+	seq    int
+	halted bool
+	kill   func()
+	// dead is closed once the init, and with it every process of the
+	// stage, is gone.
+	dead chan struct{}
+}
+
+// Run isolates and runs one stage, watching it, and returns what happened.
+// The error is for runs that could not be set up at all; what the stage
+// did, including failing, is in the Result.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if len(o.Argv) == 0 {
+		return nil, errors.New("no command to run")
+	}
+	// The init's parent-death signal fires when the OS thread that started
+	// it exits, not the process; keep this goroutine on one thread until
+	// the init has been reaped.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if o.Network == "" {
+		o.Network = NetworkNone
+	}
+	if o.Mode == "" {
+		o.Mode = ModeAudit
+	}
+	switch o.Network {
+	case NetworkNone, NetworkAllow, NetworkHost:
+	default:
+		return nil, fmt.Errorf("network must be none, allow or host, not %q", o.Network)
+	}
+	switch o.Mode {
+	case ModeAudit, ModeEnforce:
+	default:
+		return nil, fmt.Errorf("mode must be audit or enforce, not %q", o.Mode)
+	}
+	if o.Network != NetworkAllow && len(o.AllowHosts) > 0 {
+		return nil, errors.New("allow-host needs network allow")
+	}
+	home := homeDir(&o)
+	if o.Dir == "" {
+		o.Dir, _ = os.Getwd()
+	}
+	clean := func(ps []string) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, expandHome(p, home))
+		}
+		return out
+	}
+	o.RW, o.RO, o.Watch = clean(o.RW), clean(o.RO), clean(o.Watch)
+	for _, p := range o.RW {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("--rw %s: %w", p, err)
+		}
+	}
+	environ := o.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	env, envNames := buildEnv(environ, o.Env, o.Secrets)
+
+	res := &Result{Command: o.Argv, Mode: o.Mode, Network: o.Network, Env: envNames, Events: []Event{}, FileChanges: []FileChange{}}
+	s := &supervisor{opts: &o, res: res, det: newDetector(&o), dead: make(chan struct{})}
+
+	// File integrity: snapshot before.
+	roots := watchRoots(&o, home)
+	res.Watched = roots
+	before, snapErr := snapshotAll(roots)
+
+	cfg := childConfig{
+		Argv: o.Argv, Env: env, Dir: o.Dir, Network: o.Network, RW: o.RW, RO: o.RO,
+		Hide: credentialPaths(home, o.AllowCredentials), Monitor: !o.NoMonitor,
+	}
+
+	// Egress proxy.
+	var proxyDir *os.File
+	var proxyLn net.Listener
+	var px *proxy
+	if o.Network == NetworkAllow {
+		dir, err := os.MkdirTemp("", "mlgate-run-")
+		if err != nil {
+			return nil, fmt.Errorf("proxy socket directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		proxyLn, err = net.Listen("unix", filepath.Join(dir, "proxy.sock"))
+		if err != nil {
+			return nil, fmt.Errorf("proxy socket: %w", err)
+		}
+		defer proxyLn.Close()
+		fd, err := unix.Open(dir, unix.O_PATH|unix.O_CLOEXEC|unix.O_DIRECTORY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("proxy socket directory: %w", err)
+		}
+		proxyDir = os.NewFile(uintptr(fd), dir)
+		defer proxyDir.Close()
+		dial := o.Dial
+		if dial == nil {
+			dial = safeDialer()
+		}
+		px = &proxy{allow: o.AllowHosts, dial: dial, decide: s.onEgress}
+		go px.serve(proxyLn)
+		cfg.Proxy = true
+	}
+
+	// Descriptors for the init.
+	cfgR, cfgW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer cfgR.Close()
+	defer cfgW.Close()
+	stR, stW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer stR.Close()
+	defer stW.Close()
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	notifParent := os.NewFile(uintptr(pair[0]), "notify")
+	notifChild := os.NewFile(uintptr(pair[1]), "notify-child")
+	defer notifParent.Close()
+	defer notifChild.Close()
+	slot5 := proxyDir
+	if slot5 == nil {
+		slot5, err = os.Open(os.DevNull)
+		if err != nil {
+			return nil, err
+		}
+		defer slot5.Close()
+	}
+
+	flags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
+	if o.Network != NetworkHost {
+		flags |= unix.CLONE_NEWNET
+	}
+	useUserNS := !o.NoUserNS
+	if o.NoUserNS && os.Geteuid() != 0 {
+		return nil, errors.New("running without a user namespace needs root")
+	}
+	var cmd *exec.Cmd
+	var startErr error
+	for attempt := 0; attempt < 2; attempt++ {
+		cfg.UserNS = useUserNS
+		cmd = exec.Command("/proc/self/exe")
+		cmd.Args = []string{"mlgate-run-init"}
+		cmd.Env = []string{envMode + "=" + modeInit}
+		cmd.Dir = "/"
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
+		cmd.ExtraFiles = []*os.File{cfgR, notifChild, slot5, stW}
+		sp := &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+		if useUserNS {
+			sp.Cloneflags |= unix.CLONE_NEWUSER
+			sp.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+			sp.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
+			sp.GidMappingsEnableSetgroups = false
+		}
+		cmd.SysProcAttr = sp
+		startErr = cmd.Start()
+		if startErr == nil {
+			break
+		}
+		if useUserNS && os.Geteuid() == 0 {
+			res.Layers = setLayer(res.Layers, LayerUserNS, false, "cannot create a user namespace ("+startErr.Error()+"); running as real root without one")
+			useUserNS = false
+			continue
+		}
+		break
+	}
+	if startErr != nil {
+		return nil, fmt.Errorf("start the sandbox (namespaces): %w", startErr)
+	}
+	s.start = time.Now()
+	res.Started = s.start
+	s.kill = func() { _ = cmd.Process.Signal(syscall.SIGKILL) }
+	cfgR.Close()
+	notifChild.Close()
+	stW.Close()
+	switch {
+	case useUserNS:
+		res.Layers = setLayer(res.Layers, LayerUserNS, true, fmt.Sprintf("uid %d and gid %d mapped to 0 inside", os.Geteuid(), os.Getegid()))
+	case o.NoUserNS:
+		res.Layers = setLayer(res.Layers, LayerUserNS, false, "disabled by request (running as real root)")
+	}
+	res.Layers = setLayer(res.Layers, LayerMountNS, true, "")
+	res.Layers = setLayer(res.Layers, LayerPIDNS, true, "")
+	res.Layers = setLayer(res.Layers, LayerIPCNS, true, "")
+	res.Layers = setLayer(res.Layers, LayerUTSNS, true, "")
+	if o.Network == NetworkHost {
+		res.Layers = setLayer(res.Layers, LayerNetNS, false, "--network host: the stage shares the runner's network")
+	} else {
+		res.Layers = setLayer(res.Layers, LayerNetNS, true, "loopback only")
+	}
+	switch o.Network {
+	case NetworkAllow:
+		var hs []string
+		for _, h := range o.AllowHosts {
+			hs = append(hs, h.String())
+		}
+		res.Layers = setLayer(res.Layers, LayerEgressProxy, true, "CONNECT/HTTP proxy relayed into the namespace; allow-list: "+strings.Join(hs, ", "))
+	case NetworkNone:
+		res.Layers = setLayer(res.Layers, LayerEgressProxy, false, "not needed: --network none gives the stage no route out at all")
+	default:
+		res.Layers = setLayer(res.Layers, LayerEgressProxy, false, "--network host: egress is not filtered")
+	}
+	res.Layers = setLayer(res.Layers, LayerEnvScrub, true, "passed: "+strings.Join(envNames, ", "))
+	res.Layers = setLayer(res.Layers, LayerCgroup, false, "not used: the whole process tree is stopped by killing the PID namespace's init, and mlgate sets no resource limits")
+	if snapErr != "" {
+		res.Layers = setLayer(res.Layers, LayerFileIntegrity, false, snapErr)
+	} else {
+		res.Layers = setLayer(res.Layers, LayerFileIntegrity, true, fmt.Sprintf("%d trees", len(roots)))
+	}
+	if o.NoMonitor {
+		res.Layers = setLayer(res.Layers, LayerExecMonitor, false, "disabled by request")
+		res.Layers = setLayer(res.Layers, LayerConnectMon, false, "disabled by request")
+	}
+
+	b, _ := json.Marshal(cfg)
+	if _, err := cfgW.Write(b); err != nil {
+		s.kill()
+	}
+	cfgW.Close()
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	if !o.NoMonitor {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.monitor(notifParent, stop)
+		}()
+	}
+	statusDone := make(chan struct{})
+	go func() {
+		defer close(statusDone)
+		s.readStatus(stR)
+	}()
+	var timer *time.Timer
+	if o.Timeout > 0 {
+		timer = time.AfterFunc(o.Timeout, func() { s.halt("timeout after " + o.Timeout.String()) })
+	}
+	ctxDone := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.halt("cancelled: " + ctx.Err().Error())
+		case <-ctxDone:
+		}
+	}()
+	waitErr := cmd.Wait()
+	close(s.dead)
+	close(ctxDone)
+	if timer != nil {
+		timer.Stop()
+	}
+	res.Duration = time.Since(s.start)
+	<-statusDone
+	close(stop)
+	wg.Wait()
+	if proxyLn != nil {
+		proxyLn.Close()
+		px.wg.Wait()
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if res.Signal == "" && res.ExitCode == 0 && waitErr != nil {
+		// The init itself died (killed on halt or timeout) before it could
+		// report the stage's status.
+		var ee *exec.ExitError
+		if errors.As(waitErr, &ee) {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				res.ExitCode = 128 + int(ws.Signal())
+				res.Signal = unix.SignalName(ws.Signal())
+			} else {
+				res.ExitCode = ee.ExitCode()
+			}
+		}
+	}
+
+	// A layer the stage never reached (it failed to start) is reported as
+	// such rather than left out.
+	for _, name := range allLayers {
+		found := false
+		for _, l := range res.Layers {
+			found = found || l.Name == name
+		}
+		if !found {
+			res.Layers = setLayer(res.Layers, name, false, "not reached: the stage failed before this layer was applied")
+		}
+	}
+
+	order := map[string]int{}
+	for i, n := range allLayers {
+		order[n] = i
+	}
+	sort.SliceStable(res.Layers, func(i, j int) bool { return order[res.Layers[i].Name] < order[res.Layers[j].Name] })
+
+	after, snapErr2 := snapshotAll(roots)
+	if snapErr2 != "" {
+		res.Errors = append(res.Errors, "after-run snapshot: "+snapErr2)
+	}
+	res.FileChanges = diffSnapshots(before, after)
+	res.Findings = append(res.Findings, s.det.final(res)...)
+	if s.det.dropped > 0 {
+		res.Errors = append(res.Errors, fmt.Sprintf("%d further findings were dropped after the first %d", s.det.dropped, maxFindings))
+	}
+	finding.Sort(res.Findings)
+	switch {
+	case s.halted:
+		res.Verdict = VerdictHalted
+	case len(res.Findings) > 0:
+		res.Verdict = VerdictFindings
+	case len(res.Errors) > 0:
+		res.Verdict = VerdictError
+	default:
+		res.Verdict = VerdictClean
+	}
+	return res, nil
+}
+
+// halt stops the whole stage at once: killing the PID namespace's init
+// makes the kernel kill every process in it.
+func (s *supervisor) halt(reason string) {
+	s.mu.Lock()
+	first := !s.halted
+	if first {
+		s.halted = true
+		s.res.HaltReason = reason
+	}
+	s.mu.Unlock()
+	if first && s.kill != nil {
+		s.kill()
+	}
+}
+
+// record adds an event, runs the event rules, and says whether the call
+// must be refused (enforce mode, critical finding).
+func (s *supervisor) record(ev *Event) bool {
+	s.mu.Lock()
+	s.seq++
+	ev.Seq = s.seq
+	ev.At = time.Since(s.start)
+	fs := s.det.event(ev)
+	block := false
+	var reason string
+	if s.opts.Mode == ModeEnforce {
+		for _, f := range fs {
+			if f.Severity >= finding.Critical {
+				block = true
+				reason = f.RuleID + ": " + f.Message
+				break
+			}
+		}
+	}
+	ev.Blocked = block
+	s.res.Findings = append(s.res.Findings, fs...)
+	if len(s.res.Events) < maxEvents {
+		s.res.Events = append(s.res.Events, *ev)
+	} else {
+		s.res.EventsDropped++
+	}
+	s.mu.Unlock()
+	if block {
+		s.halt(reason)
+	}
+	return block
+}
+
+// onEgress is the proxy's hook; false refuses the request. A request
+// that halts the stage is answered only once the stage is dead, so the
+// stage never learns the outcome.
+func (s *supervisor) onEgress(ev Event) bool {
+	if s.record(&ev) {
+		s.awaitDeath()
+		return false
+	}
+	return true
+}
+
+// awaitDeath waits until the halted stage is gone (bounded, in case the
+// kill could not be delivered).
+func (s *supervisor) awaitDeath() {
+	select {
+	case <-s.dead:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// readStatus consumes the init's status lines until it exits.
+func (s *supervisor) readStatus(r *os.File) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var m statusMsg
+		if json.Unmarshal(sc.Bytes(), &m) != nil {
+			continue
+		}
+		s.mu.Lock()
+		switch m.Kind {
+		case "layer":
+			if m.Layer != nil {
+				s.res.Layers = setLayer(s.res.Layers, m.Layer.Name, m.Layer.Active, m.Layer.Reason)
+			}
+		case "exited":
+			s.res.ExitCode = m.Status
+			s.res.Signal = m.Signal
+		case "error":
+			s.res.Errors = append(s.res.Errors, m.Error)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// monitor receives the seccomp listener from the shim and serves its
+// notifications until stop is closed.
+func (s *supervisor) monitor(sock *os.File, stop <-chan struct{}) {
+	fdCh := make(chan int, 1)
+	go func() {
+		buf := make([]byte, 1)
+		oob := make([]byte, unix.CmsgSpace(4))
+		_, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, 0)
+		if err != nil || oobn == 0 {
+			fdCh <- -1
+			return
+		}
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil || len(msgs) == 0 {
+			fdCh <- -1
+			return
+		}
+		fds, err := unix.ParseUnixRights(&msgs[0])
+		if err != nil || len(fds) == 0 {
+			fdCh <- -1
+			return
+		}
+		for _, extra := range fds[1:] {
+			unix.Close(extra)
+		}
+		fdCh <- fds[0]
+	}()
+	var fd int
+	select {
+	case fd = <-fdCh:
+	case <-stop:
+		sock.Close() // unblocks the receiver
+		fd = <-fdCh
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+		s.setLayer(LayerExecMonitor, false, "the stage ended before the seccomp listener arrived")
+		s.setLayer(LayerConnectMon, false, "the stage ended before the seccomp listener arrived")
+		return
+	}
+	if fd < 0 {
+		s.setLayer(LayerExecMonitor, false, "no seccomp listener received from the stage")
+		s.setLayer(LayerConnectMon, false, "no seccomp listener received from the stage")
+		return
+	}
+	defer unix.Close(fd)
+	s.setLayer(LayerExecMonitor, true, "seccomp user notification on execve and execveat; every call is held until recorded")
+	s.setLayer(LayerConnectMon, true, "seccomp user notification on connect and on sendto with a destination; every attempt is held until recorded")
+	var n seccompNotif
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		pfd[0].Revents = 0
+		k, err := unix.Poll(pfd, 100)
+		if err == unix.EINTR || k == 0 {
+			continue
+		}
+		if err != nil {
+			return
+		}
+		if pfd[0].Revents&unix.POLLIN == 0 {
+			if pfd[0].Revents&(unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0 {
+				return
+			}
+			continue
+		}
+		if err := notifRecv(fd, &n); err != nil {
+			if err == unix.EINTR || err == unix.ENOENT {
+				continue
+			}
+			return
+		}
+		s.handle(fd, &n)
+	}
+}
+
+func (s *supervisor) setLayer(name string, active bool, reason string) {
+	s.mu.Lock()
+	s.res.Layers = setLayer(s.res.Layers, name, active, reason)
+	s.mu.Unlock()
+}
+
+// handle decodes one notification, records it and answers it.
+func (s *supervisor) handle(fd int, n *seccompNotif) {
+	pid := int(n.PID)
+	ev := Event{}
+	switch n.Nr {
+	case unix.SYS_EXECVE, unix.SYS_EXECVEAT:
+		ev.Kind = EventExec
+		pathArg, argvArg := n.Args[0], n.Args[1]
+		if n.Nr == unix.SYS_EXECVEAT {
+			pathArg, argvArg = n.Args[1], n.Args[2]
+		}
+		var t1, t2 bool
+		ev.Path, t1 = readString(pid, pathArg, maxArgLen)
+		ev.Argv, t2 = readArgv(pid, argvArg)
+		ev.Truncated = t1 || t2
+		if n.Nr == unix.SYS_EXECVEAT {
+			dirfd := int32(n.Args[0])
+			if n.Args[4]&unix.AT_EMPTY_PATH != 0 && ev.Path == "" {
+				ev.FromFD = true
+				ev.Path, _ = os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(int(dirfd)))
+			} else if !strings.HasPrefix(ev.Path, "/") && dirfd >= 0 {
+				if d, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(int(dirfd))); err == nil {
+					ev.Path = filepath.Join(d, ev.Path)
+				}
+			}
+		}
+		if isProcFDPath(ev.Path) {
+			ev.FromFD = true
+			if target, err := os.Readlink(procPathFor(pid, ev.Path)); err == nil {
+				ev.Path = ev.Path + " -> " + target
+			}
+		}
+		ev.Stdio = stdioKinds(pid)
+	case unix.SYS_CONNECT, unix.SYS_SENDTO:
+		ev.Kind = EventConnect
+		addr, size := n.Args[1], n.Args[2]
+		if n.Nr == unix.SYS_SENDTO {
+			ev.Kind = EventSendto
+			addr, size = n.Args[4], n.Args[5]
+		}
+		if size > 128 {
+			size = 128
+		}
+		if b, ok := readMem(pid, addr, int(size)); ok {
+			ev.Family, ev.Addr, ev.Port, _ = parseSockaddr(b)
+		}
+	default:
+		_ = notifContinue(fd, n.ID)
+		return
+	}
+	st := readProcStatus(pid)
+	ev.PID, ev.Comm = st.NSpid, st.Name
+	if st.PPid > 0 {
+		ev.PPID = readProcStatus(st.PPid).NSpid
+	}
+	ev.Exe, _ = os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	if !notifValid(fd, n.ID) {
+		// The caller died while we looked; what we read may belong to a
+		// recycled PID, so keep only what came from its memory.
+		ev.PID, ev.PPID, ev.Comm, ev.Exe, ev.Stdio = 0, 0, "", "", nil
+	}
+	if s.record(&ev) {
+		// The caller stays blocked in the kernel until the kill reaches
+		// it; answering first would let it run on for a moment.
+		s.awaitDeath()
+		_ = notifDeny(fd, n.ID, unix.EPERM)
+		return
+	}
+	_ = notifContinue(fd, n.ID)
+}
+
+func isProcFDPath(p string) bool {
+	rest, ok := strings.CutPrefix(p, "/proc/")
+	if !ok {
+		return false
+	}
+	i := strings.IndexByte(rest, '/')
+	return i > 0 && strings.HasPrefix(rest[i:], "/fd/")
+}
+
+// procPathFor rewrites /proc/self/... to the caller's PID, so the
+// supervisor reads the caller's descriptor table and not its own. A
+// numeric PID inside the stage's namespace cannot be mapped; it is read
+// as /proc/self of the caller (the common case, a process executing
+// its own descriptor).
+func procPathFor(pid int, p string) string {
+	rest := strings.TrimPrefix(p, "/proc/")
+	i := strings.IndexByte(rest, '/')
+	return "/proc/" + strconv.Itoa(pid) + rest[i:]
+}
+
+const (
+	maxArgLen   = 4096
+	maxArgs     = 512
+	maxArgBytes = 64 << 10
+)
+
+// readMem reads n bytes at addr in pid's memory.
+func readMem(pid int, addr uint64, n int) ([]byte, bool) {
+	if n <= 0 || addr == 0 {
+		return nil, false
+	}
+	b := make([]byte, n)
+	local := []unix.Iovec{{Base: &b[0]}}
+	local[0].SetLen(n)
+	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: n}}
+	got, err := unix.ProcessVMReadv(pid, local, remote, 0)
+	if err != nil || got <= 0 {
+		return nil, false
+	}
+	return b[:got], true
+}
+
+// readString reads a NUL-terminated string of at most max bytes, page by
+// page so that an unmapped page after the string does not fail the read.
+func readString(pid int, addr uint64, max int) (string, bool) {
+	if addr == 0 {
+		return "", false
+	}
+	var out []byte
+	for len(out) < max {
+		chunk := 4096 - int(addr%4096)
+		if chunk > max-len(out) {
+			chunk = max - len(out)
+		}
+		b, ok := readMem(pid, addr, chunk)
+		if !ok {
+			return string(out), false
+		}
+		for i, c := range b {
+			if c == 0 {
+				return string(append(out, b[:i]...)), false
+			}
+		}
+		out = append(out, b...)
+		addr += uint64(len(b))
+	}
+	return string(out), true
+}
+
+// readArgv reads a NULL-terminated array of string pointers.
+func readArgv(pid int, addr uint64) ([]string, bool) {
+	var argv []string
+	total := 0
+	for i := 0; i < maxArgs; i++ {
+		b, ok := readMem(pid, addr+uint64(8*i), 8)
+		if !ok || len(b) < 8 {
+			return argv, false
+		}
+		p := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 | uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		if p == 0 {
+			return argv, false
+		}
+		s, trunc := readString(pid, p, maxArgLen)
+		total += len(s)
+		argv = append(argv, s)
+		if trunc || total > maxArgBytes {
+			return argv, true
+		}
+	}
+	return argv, true
+}
+
+func readProcStatus(pid int) procStatus {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return procStatus{}
+	}
+	defer f.Close()
+	b := make([]byte, 16<<10)
+	n, _ := f.Read(b)
+	return parseStatus(b[:n])
+}
+
+// stdioKinds classifies descriptors 0-2 of pid; sockets are told apart as
+// tcp when the inode is in the process's TCP tables.
+func stdioKinds(pid int) []string {
+	out := make([]string, 3)
+	for i := range out {
+		link, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(i))
+		k := classifyFD(link)
+		if k == "socket" {
+			if ino, ok := socketInode(link); ok && isTCPSocket(pid, ino) {
+				k = "tcp"
+			}
+		}
+		out[i] = k
+	}
+	return out
+}
+
+func isTCPSocket(pid int, ino uint64) bool {
+	for _, t := range []string{"tcp", "tcp6"} {
+		f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/net/" + t)
+		if err != nil {
+			continue
+		}
+		b := make([]byte, 1<<20)
+		n, _ := readFull(f, b)
+		f.Close()
+		if tcpTableHasInode(b[:n], ino) {
+			return true
+		}
+	}
+	return false
+}
+
+func readFull(f *os.File, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := f.Read(b[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+		if k == 0 {
+			break
+		}
+	}
+	return n, nil
+}
