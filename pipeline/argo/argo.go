@@ -198,11 +198,7 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 }
 
 func (p *parser) get(m *yaml.Node, key string) *yaml.Node {
-	m = p.b.Resolve(m)
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	return p.b.Resolve(yamlsrc.Get(m, key))
+	return p.b.Lookup(m, key)
 }
 
 func (p *parser) getKey(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
@@ -212,42 +208,15 @@ func (p *parser) getKey(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
 }
 
 func (p *parser) str(m *yaml.Node, key string) string {
-	n := p.get(m, key)
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
+	return p.b.Str(m, key)
 }
 
 func (p *parser) pairs(m *yaml.Node) [][2]*yaml.Node {
-	m = p.b.Resolve(m)
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	out := make([][2]*yaml.Node, 0, len(m.Content)/2)
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k := p.b.Resolve(m.Content[i])
-		v := p.b.Resolve(m.Content[i+1])
-		if k == nil || v == nil || k.Kind != yaml.ScalarNode {
-			continue
-		}
-		out = append(out, [2]*yaml.Node{k, v})
-	}
-	return out
+	return p.b.Pairs(m)
 }
 
 func (p *parser) items(n *yaml.Node) []*yaml.Node {
-	n = p.b.Resolve(n)
-	if n == nil || n.Kind != yaml.SequenceNode {
-		return nil
-	}
-	out := make([]*yaml.Node, 0, len(n.Content))
-	for _, c := range n.Content {
-		if c = p.b.Resolve(c); c != nil {
-			out = append(out, c)
-		}
-	}
-	return out
+	return p.b.Items(n)
 }
 
 // scope is one steps/dag template being expanded.

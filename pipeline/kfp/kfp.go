@@ -216,53 +216,22 @@ func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
 
 // get resolves m (an alias), then key in it, resolving the value.
 func (p *parser) get(m *yaml.Node, key string) *yaml.Node {
-	m = p.b.Resolve(m)
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	return p.b.Resolve(yamlsrc.Get(m, key))
+	return p.b.Lookup(m, key)
 }
 
 // str returns a scalar's value, or "".
 func (p *parser) str(m *yaml.Node, key string) string {
-	n := p.get(m, key)
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
+	return p.b.Str(m, key)
 }
 
 // pairs returns the key/value pairs of a mapping, values resolved.
 func (p *parser) pairs(m *yaml.Node) [][2]*yaml.Node {
-	m = p.b.Resolve(m)
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	out := make([][2]*yaml.Node, 0, len(m.Content)/2)
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k := p.b.Resolve(m.Content[i])
-		v := p.b.Resolve(m.Content[i+1])
-		if k == nil || v == nil || k.Kind != yaml.ScalarNode {
-			continue
-		}
-		out = append(out, [2]*yaml.Node{k, v})
-	}
-	return out
+	return p.b.Pairs(m)
 }
 
 // items returns a sequence's items, resolved.
 func (p *parser) items(n *yaml.Node) []*yaml.Node {
-	n = p.b.Resolve(n)
-	if n == nil || n.Kind != yaml.SequenceNode {
-		return nil
-	}
-	out := make([]*yaml.Node, 0, len(n.Content))
-	for _, c := range n.Content {
-		if c = p.b.Resolve(c); c != nil {
-			out = append(out, c)
-		}
-	}
-	return out
+	return p.b.Items(n)
 }
 
 func (p *parser) index() {

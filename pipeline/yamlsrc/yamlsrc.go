@@ -402,3 +402,56 @@ func (x *Lines) parentIndent(l int) int {
 		return i
 	}
 }
+
+// Lookup returns the value of key in mapping m, both resolved through the
+// budget; nil when m is not a mapping or has no such key.
+func (b *Budget) Lookup(m *yaml.Node, key string) *yaml.Node {
+	m = b.Resolve(m)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	return b.Resolve(Get(m, key))
+}
+
+// Str returns the scalar value of key in m, or "".
+func (b *Budget) Str(m *yaml.Node, key string) string {
+	n := b.Lookup(m, key)
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
+// Pairs returns the key/value pairs of a mapping with scalar keys, both
+// resolved; pairs whose alias ran out of budget are dropped.
+func (b *Budget) Pairs(m *yaml.Node) [][2]*yaml.Node {
+	m = b.Resolve(m)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	out := make([][2]*yaml.Node, 0, len(m.Content)/2)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := b.Resolve(m.Content[i])
+		v := b.Resolve(m.Content[i+1])
+		if k == nil || v == nil || k.Kind != yaml.ScalarNode {
+			continue
+		}
+		out = append(out, [2]*yaml.Node{k, v})
+	}
+	return out
+}
+
+// Items returns a sequence's items, resolved.
+func (b *Budget) Items(n *yaml.Node) []*yaml.Node {
+	n = b.Resolve(n)
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make([]*yaml.Node, 0, len(n.Content))
+	for _, c := range n.Content {
+		if c = b.Resolve(c); c != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
