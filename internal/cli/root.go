@@ -60,7 +60,7 @@ Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: report.ExitError, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
-	root.AddCommand(newVersionCommand(), newRulesCommand(), newPipelineCommand(), newAuditCommand(), newScanCommand(), newRunCommand(), newChecklistCommand(), newInitCommand())
+	root.AddCommand(newVersionCommand(), newRulesCommand(), newPipelineCommand(), newAuditCommand(), newScanCommand(), newSignCommand(), newVerifyCommand(), newDigestCommand(), newProvenanceCommand(), newRunCommand(), newChecklistCommand(), newInitCommand())
 	root.CompletionOptions.HiddenDefaultCmd = false
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {

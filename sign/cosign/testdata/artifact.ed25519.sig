@@ -1,0 +1,1 @@
+O1s/hg2PWFw3tevz+9ztwxPRLaE8cSng3kPFeRV+mW1W9gQXwW/8kQDHEUizvBG5vKW+6R+uspGSzHPiLH3VAA==

@@ -1,0 +1,1 @@
+MEUCIBkWomq+KtlZPrNTX0TzCuco0qnmOUznswO26LU8tDEzAiEA38fn1IaBQSVFXv98oyrRlDpRYIsS3LvbphuVqrhcEPc=
