@@ -344,8 +344,21 @@ prints a typed result. Exit codes: 0 verified, 1 verification failed,
   mlgate verify ./my-model --signature my-model.sig --key k.pub --format json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Format == "cosign" {
+				// `--format cosign`, as for sign: the signature must be a
+				// cosign blob signature (which is also recognised without
+				// the flag); the result is printed as text.
+				data, err := keys.ReadRef(o.Signature)
+				if err != nil {
+					return usageErr("--signature: %v", err)
+				}
+				if !cosign.IsSignatureFile(data) {
+					return usageErr("--format cosign: %s is not a cosign blob signature (base64 text as cosign sign-blob writes it)", o.Signature)
+				}
+				o.Format = "text"
+			}
 			if o.Format != "text" && o.Format != "json" {
-				return usageErr("--format must be text or json, got %q", o.Format)
+				return usageErr("--format must be text, json or cosign, got %q", o.Format)
 			}
 			for _, e := range signExtensions {
 				if e.Verify == nil {
@@ -363,11 +376,11 @@ prints a typed result. Exit codes: 0 verified, 1 verification failed,
 	f.StringVar(&o.Key, "key", "", "public key (PEM, or a certificate; env://VAR)")
 	f.StringVar(&o.Cert, "cert", "", "expected signing certificate (PEM) of a certificate-signed bundle")
 	f.StringSliceVar(&o.CertChain, "cert-chain", nil, "trust anchors (PEM certificates) for certificate-signed bundles")
-	f.StringVar(&o.Format, "format", "text", "output format: text or json")
+	f.StringVar(&o.Format, "format", "text", "output format: text or json; cosign: the signature is a cosign blob signature (text output)")
 	f.StringSliceVar(&o.IgnorePaths, "ignore-paths", nil, "more paths to ignore (those recorded in the signature always are)")
 	f.BoolVar(&o.IgnoreUnsign, "ignore-unsigned-files", false, "tolerate files the signature does not cover")
 	f.StringSliceVar(&o.Only, "only", nil, "check only these model-relative files (after the signature check)")
-	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json", "cosign"}, cobra.ShellCompDirectiveNoFileComp))
 	for _, e := range signExtensions {
 		if e.AddVerifyFlags != nil {
 			e.AddVerifyFlags(f)

@@ -142,3 +142,19 @@ func TestSeedLayoutProvenance(t *testing.T) {
 		t.Errorf("wrong key: exit %d\n%s", code, out)
 	}
 }
+
+// `verify --format cosign`, the issue's spelling, checks a cosign blob
+// signature and refuses anything else.
+func TestCosignVerifyFormatFlag(t *testing.T) {
+	code, out, errs := run(t, "verify", cosignFixture("model.bin"), "--format", "cosign", "--signature", cosignFixture("artifact.sig"), "--key", cosignFixture("cosign.pub"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	bundle := filepath.Join(t.TempDir(), "model.sig")
+	if err := os.WriteFile(bundle, []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(t, "verify", cosignFixture("model.bin"), "--format", "cosign", "--signature", bundle, "--key", cosignFixture("cosign.pub")); code != 2 || !strings.Contains(errs, "not a cosign blob signature") {
+		t.Fatalf("a bundle with --format cosign: exit %d, %s", code, errs)
+	}
+}
