@@ -284,3 +284,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Items decided by format rules fail on their findings: a workflow with
+// broad token permissions fails token-scope, an unpinned install fails
+// dependencies-hash-pinned.
+func TestFormatRuleFindingsDecideItems(t *testing.T) {
+	gs := graphOf(t, stage("a", func(s *pipeline.Stage) { s.Steps = []pipeline.Step{step("pip install torch")} }))
+	for id, rule := range map[string]string{
+		"token-scope":              "pipeline/gha-excessive-permissions",
+		"dependencies-hash-pinned": "pipeline/unpinned-dependency-install",
+		"vulnerability-scan":       "pipeline/no-dependency-scan",
+		"signing-dedicated-stage":  "pipeline/signing-in-training-stage",
+		"secrets-least-privilege":  "pipeline/gha-secrets-fork-reachable",
+	} {
+		if r := evalOne(t, id, gs, finding.Finding{RuleID: rule, Message: "m"}); r.Status != Fail {
+			t.Errorf("%s with a %s finding: %s", id, rule, r.Status)
+		}
+		if r := evalOne(t, id, gs); r.Status == Fail && id == "token-scope" {
+			t.Errorf("%s without findings: %s", id, r.Status)
+		}
+	}
+}

@@ -260,13 +260,26 @@ var (
 // builtinRules are the rules whose findings make a built-in item fail.
 // Prefixes end in "/" or "-".
 var builtinRules = map[string][]string{
-	"dedicated-runners":           {"pipeline/shared-runner-secret-exposure"},
-	"untrusted-stages-isolated":   {"pipeline/untrusted-code-no-isolation"},
-	"untrusted-stages-no-network": {"pipeline/network-access-untrusted", "pipeline/exfiltration-path"},
-	"gpu-memory-cleared":          {"pipeline/shared-gpu-access"},
-	"secrets-least-privilege":     {"pipeline/secrets-in-untrusted-stage", "pipeline/shared-runner-secret-exposure"},
-	"signing-dedicated-stage":     {"pipeline/signing-stage-exposed"},
-	"models-signed":               {"pipeline/unsigned-model-release"},
+	"dedicated-runners": {"pipeline/shared-runner-secret-exposure", "pipeline/gha-untrusted-trigger-self-hosted",
+		"pipeline/gitlab-mr-self-hosted-runner", "pipeline/gha-fork-model-cache"},
+	"untrusted-stages-isolated": {"pipeline/untrusted-code-no-isolation", "pipeline/argo-privileged-container",
+		"pipeline/argo-host-namespace", "pipeline/gitlab-dind-privileged"},
+	"untrusted-stages-no-network": {"pipeline/network-access-untrusted", "pipeline/exfiltration-path",
+		"pipeline/training-network-access"},
+	"gpu-memory-cleared": {"pipeline/shared-gpu-access"},
+	"secrets-least-privilege": {"pipeline/secrets-in-untrusted-stage", "pipeline/shared-runner-secret-exposure",
+		"pipeline/gha-secrets-fork-reachable", "pipeline/gha-gpu-key-to-pr-code", "pipeline/gha-secrets-inherit",
+		"pipeline/gitlab-credential-in-mr-job", "pipeline/training-release-secrets", "pipeline/kfp-secret-env-unpinned-code",
+		"pipeline/argo-secret-env-external-fetch"},
+	"signing-dedicated-stage": {"pipeline/signing-stage-exposed", "pipeline/signing-in-training-stage"},
+	"token-scope": {"pipeline/gha-excessive-permissions", "pipeline/argo-service-account-token",
+		"pipeline/gitlab-job-token-exposure"},
+	"models-signed":                 {"pipeline/unsigned-model-release"},
+	"signatures-verified-at-deploy": {},
+	"dependencies-hash-pinned": {"pipeline/unpinned-dependency-install", "pipeline/unsafe-package-index",
+		"pipeline/kfp-unpinned-package", "pipeline/kfp-insecure-package-index", "pipeline/kfp-extra-index-url",
+		"pipeline/remote-script-execution"},
+	"vulnerability-scan": {"pipeline/no-dependency-scan"},
 }
 
 // evaluators decide built-in items from the graphs when no finding did.
