@@ -342,6 +342,11 @@ func (w *walker) add(p, rel, root string, explicit bool) {
 
 // readHead returns the first pipeline.SniffSize bytes of a regular file.
 func readHead(p string) []byte {
+	// Check before opening: opening a FIFO for reading blocks until a
+	// writer appears.
+	if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return nil

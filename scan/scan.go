@@ -743,6 +743,10 @@ func (s *scanner) npy(r *bufio.Reader, entry string) string {
 // returns "" when it is not a model artifact mlgate recognises. It reads at
 // most 512 bytes.
 func Detect(p string) string {
+	// Only regular files: opening a FIFO for reading would block.
+	if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+		return ""
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return ""
