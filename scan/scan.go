@@ -838,18 +838,29 @@ type blockCache struct {
 	buf   []byte
 }
 
-const cacheBlock = 1 << 20
+const (
+	cacheBlock = 1 << 20
+	smallBlock = 16 << 10
+)
 
 func (c *blockCache) ReadAt(p []byte, off int64) (int, error) {
 	if len(p) > cacheBlock/2 {
 		return c.r.ReadAt(p, off)
 	}
 	if c.buf == nil || off < c.start || off+int64(len(p)) > c.start+int64(len(c.buf)) {
-		c.start = off // requests move forward through the file
+		// Requests normally move forward through the file, so a miss reads
+		// a large block ahead; a miss behind the block (a hostile archive
+		// whose headers run backwards) reads a small one, so such a file
+		// cannot turn each tiny read into a megabyte copied.
+		size := cacheBlock
+		if c.buf != nil && off < c.start {
+			size = max(smallBlock, len(p))
+		}
+		c.start = off
 		if c.buf == nil {
 			c.buf = make([]byte, cacheBlock)
 		}
-		n, err := c.r.ReadAt(c.buf[:cacheBlock], c.start)
+		n, err := c.r.ReadAt(c.buf[:size], c.start)
 		c.buf = c.buf[:n]
 		if off+int64(len(p)) > c.start+int64(n) {
 			if err == nil {

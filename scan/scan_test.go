@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -482,5 +483,39 @@ func TestRandomAccessFormatsInsideContainers(t *testing.T) {
 	big := deflated("model.safetensors", safetensorsFile(`{"a":{"dtype":"U8","shape":[4096],"data_offsets":[0,4096]}}`, 4096))
 	if a := scanBytes(t, "bundle.zip", big, Options{MaxDecompressed: 1024}); !hasRule(a, UnsupportedFormat.ID, "larger than") && !hasRule(a, ZipAnomaly.ID, "") {
 		t.Errorf("oversized entry: %v", ruleIDs(a))
+	}
+}
+
+// countingReaderAt counts the bytes read through it.
+type countingReaderAt struct {
+	r io.ReaderAt
+	n int64
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n += int64(n)
+	return n, err
+}
+
+// Reading small records backwards through the block cache must not copy a
+// megabyte per record (a hostile zip whose local headers run backwards).
+func TestBlockCacheBackwardReads(t *testing.T) {
+	data := make([]byte, 8<<20)
+	cr := &countingReaderAt{r: bytes.NewReader(data)}
+	c := &blockCache{r: cr}
+	buf := make([]byte, 64)
+	for off := int64(len(data)) - 64; off > 0; off -= 64 << 10 {
+		if _, err := c.ReadAt(buf, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reads := 128; cr.n > int64(reads)*(64<<10)+cacheBlock {
+		t.Fatalf("read %d bytes for %d backward 64-byte reads", cr.n, reads)
+	}
+	// A larger read behind the block still succeeds.
+	big := make([]byte, 100<<10)
+	if _, err := c.ReadAt(big, 0); err != nil {
+		t.Fatal(err)
 	}
 }
