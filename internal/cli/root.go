@@ -39,19 +39,27 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Secure machine-learning pipelines: map attack surface, scan models, sign, isolate",
 		Long: `mlgate secures ML pipelines end to end.
 
-It reads pipeline definitions and reports where an attacker gets in:
-untrusted code without isolation, secrets next to untrusted inputs,
-network access during training, unsigned models reaching a registry.
+It reads pipeline definitions (GitHub Actions, GitLab CI, Kubeflow, Argo,
+Dockerfiles, its own stage spec) and reports where an attacker gets in:
+untrusted code without isolation, secrets next to untrusted inputs, network
+access during training, unscanned or unsigned models reaching a registry.
+It proves model files safe or unsafe to load without loading them, signs
+and verifies models and provenance, and runs a stage isolated and watched.
+It never executes what it inspects and uses no network unless asked.
 
 Start with:
   mlgate audit .                 audit everything mlgate understands in a checkout
+  mlgate checklist .             the security checklist, item by item, with a score
   mlgate rules                   list the rules and what they detect
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
-2 usage error or an input that could not be analyzed.`,
+2 usage error or an input that could not be analyzed (verify: 1 failed,
+2 could not run; run: the stage's own code, 90 halted in enforce mode).`,
 		Example: `  mlgate audit examples/seed-pipeline
-  mlgate pipeline ci/mlgate-pipeline.yaml --format sarif --output mlgate.sarif
-  mlgate rules pipeline/secrets-in-untrusted-stage`,
+  mlgate pipeline .github/workflows/ --format sarif --output mlgate.sarif
+  mlgate scan model.pt
+  mlgate sign my-model --key signing-key.pem --output my-model.sig
+  mlgate run --network none --rw out -- python train.py`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
