@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -93,4 +94,12 @@ func Rules() []*Rule {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// CommentSuppressible reports whether the rule's findings point into text
+// files that can carry a `# mlgate: ignore[...]` comment: pipeline
+// definitions and configuration. Model artifacts and `mlgate run` reports
+// cannot.
+func (r *Rule) CommentSuppressible() bool {
+	return strings.HasPrefix(r.ID, "pipeline/") || strings.HasPrefix(r.ID, "config/")
 }

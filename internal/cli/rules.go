@@ -66,7 +66,11 @@ Rules can be disabled, enabled or re-graded in .mlgate.yaml (see docs/configurat
 					fmt.Fprintf(out, "  %s: %s\n", n, r.Options[n])
 				}
 			}
-			fmt.Fprintf(out, "\nSuppress one occurrence with a comment on the reported line or the line above:\n  # mlgate: ignore[%s] <reason>\n", r.ID)
+			if r.CommentSuppressible() {
+				fmt.Fprintf(out, "\nSuppress one occurrence with a comment on the reported line or the line above:\n  # mlgate: ignore[%s] <reason>\n", r.ID)
+			} else {
+				fmt.Fprintf(out, "\nIts findings are not in a file that can carry a comment: accept known ones with --baseline,\nor disable or re-grade the rule in .mlgate.yaml.\n")
+			}
 			fmt.Fprintf(out, "\nDocs: docs/rules/%s.md\n", strings.ReplaceAll(r.ID, "/", "-"))
 			return nil
 		},

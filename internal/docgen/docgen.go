@@ -37,7 +37,11 @@ func RulePage(r *finding.Rule) string {
 		b.WriteString("```\n\n")
 	}
 	b.WriteString("## Configuration\n\n")
-	fmt.Fprintf(&b, "- Suppress one occurrence with a comment on the reported line or the line above it: `# mlgate: ignore[%s] <reason>` (a reason is required).\n", r.ID)
+	if r.CommentSuppressible() {
+		fmt.Fprintf(&b, "- Suppress one occurrence with a comment on the reported line or the line above it: `# mlgate: ignore[%s] <reason>` (a reason is required).\n", r.ID)
+	} else {
+		b.WriteString("- Its findings are not in a file that can carry a comment: accept known ones with `--baseline`.\n")
+	}
 	if r.DefaultDisabled {
 		fmt.Fprintf(&b, "- Enable it for a repository: `rules: {enable: [%s]}` in `.mlgate.yaml`.\n", r.ID)
 	} else {
