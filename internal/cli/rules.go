@@ -68,6 +68,8 @@ Rules can be disabled, enabled or re-graded in .mlgate.yaml (see docs/configurat
 			}
 			if r.CommentSuppressible() {
 				fmt.Fprintf(out, "\nSuppress one occurrence with a comment on the reported line or the line above:\n  # mlgate: ignore[%s] <reason>\n", r.ID)
+			} else if strings.HasPrefix(r.ID, "run/") {
+				fmt.Fprintf(out, "\nIts findings describe what a stage did: allow expected behaviour (hosts, executables,\nwritten paths) in the --policy file; 'mlgate run --learn' writes one to start from.\n")
 			} else {
 				fmt.Fprintf(out, "\nIts findings are not in a file that can carry a comment: accept known ones with --baseline,\nor disable or re-grade the rule in .mlgate.yaml.\n")
 			}

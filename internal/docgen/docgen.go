@@ -39,6 +39,8 @@ func RulePage(r *finding.Rule) string {
 	b.WriteString("## Configuration\n\n")
 	if r.CommentSuppressible() {
 		fmt.Fprintf(&b, "- Suppress one occurrence with a comment on the reported line or the line above it: `# mlgate: ignore[%s] <reason>` (a reason is required).\n", r.ID)
+	} else if strings.HasPrefix(r.ID, "run/") {
+		b.WriteString("- Its findings describe what a stage did: allow expected behaviour (hosts, executables, written paths) in the `mlgate run --policy` file; `mlgate run --learn` writes one to start from.\n")
 	} else {
 		b.WriteString("- Its findings are not in a file that can carry a comment: accept known ones with `--baseline`.\n")
 	}
