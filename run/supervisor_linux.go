@@ -51,6 +51,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if len(o.Argv) == 0 {
 		return nil, errors.New("no command to run")
 	}
+	// Descriptors mlgate inherited (a CI agent's log pipe, a lock or
+	// secrets file) must not reach the stage: landlock does not apply to
+	// descriptors that are already open. Mark every one above stderr
+	// close-on-exec; Go's own are already, and os/exec passes the ones it
+	// means to pass explicitly.
+	closeInheritedOnExec()
 	// The init's parent-death signal fires when the OS thread that started
 	// it exits, not the process; keep this goroutine on one thread until
 	// the init has been reaped.
@@ -759,4 +765,21 @@ func readFull(f *os.File, b []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// closeInheritedOnExec marks every descriptor above 2 close-on-exec, with
+// close_range(2) when the kernel has it, else one by one from /proc/self/fd.
+func closeInheritedOnExec() {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return
+	}
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
 }

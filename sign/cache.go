@@ -44,21 +44,19 @@ type Reuse struct {
 }
 
 // LoadReuse reads an old signature and its cache (oldSig + CacheSuffix).
-// A missing cache is not an error: nothing is reused. The old signature's
-// cryptographic signature is not checked (it is the caller's own file);
-// its statement must parse and be self-consistent.
-func LoadReuse(oldSig string) (*Reuse, error) {
+// A missing cache is not an error: nothing is reused. The old signature
+// must verify with vo (the signing key's public key, or the signing
+// certificate pinned): digests are only ever reused from a statement the
+// same signer signed, never from a file someone could have forged next to
+// the model.
+func LoadReuse(oldSig string, vo VerifyOptions) (*Reuse, error) {
 	data, err := readBounded(oldSig, MaxBundleSize)
 	if err != nil {
 		return nil, err
 	}
-	b, err := ParseBundle(data)
+	m, _, err := VerifyBundle(data, vo)
 	if err != nil {
-		return nil, fmt.Errorf("--reuse %s: %w", oldSig, err)
-	}
-	m, err := ParseStatement(b.Envelope.Payload)
-	if err != nil {
-		return nil, fmt.Errorf("--reuse %s: %w", oldSig, err)
+		return nil, fmt.Errorf("--reuse %s: the old signature does not verify with the signing key, so none of its digests can be reused: %w", oldSig, err)
 	}
 	r := &Reuse{ser: m.Serialization, sig: map[string][][]byte{}, stats: map[string]FileStat{}}
 	for _, res := range m.Resources {

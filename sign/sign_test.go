@@ -380,7 +380,7 @@ func TestReuse(t *testing.T) {
 	if fi2, _ := os.Stat(p); statOf(fi2) == statOf(fi) {
 		t.Skip("file system timestamps too coarse to see the change")
 	}
-	r, err := LoadReuse(sigPath)
+	r, err := LoadReuse(sigPath, VerifyOptions{PublicKey: &k.PublicKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +407,7 @@ func TestReuse(t *testing.T) {
 	c.Files["tokenizer/vocab.txt"] = e
 	data, _ = json.Marshal(c)
 	os.WriteFile(sigPath+CacheSuffix, data, 0o644)
-	r, _ = LoadReuse(sigPath)
+	r, _ = LoadReuse(sigPath, VerifyOptions{PublicKey: &k.PublicKey})
 	files, _ := Walk(model, WalkOptions{Ignore: DefaultIgnorePaths})
 	for _, f := range files {
 		_, ok := r.Lookup(f, Serialization{Method: MethodFiles})
@@ -524,5 +524,28 @@ func TestEmptyAndSingleFileModels(t *testing.T) {
 	os.Truncate(single, 70)
 	if _, err := Verify(single, out.Bundle, VerifyOptions{PublicKey: pub}); !isKind(err, KindTruncated) {
 		t.Fatalf("truncated single file: %v", err)
+	}
+}
+
+// A signature made with another key (say, forged and shipped next to the
+// model with a matching cache) is never a source of reused digests.
+func TestReuseRefusesAForeignSignature(t *testing.T) {
+	model := makeModel(t)
+	mine, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	theirs, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sigPath := filepath.Join(t.TempDir(), "m.sig")
+	out, err := Sign(model, SignOptions{Signer: theirs, SignaturePath: sigPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(sigPath, out.Bundle, 0o644)
+	if err := WriteCache(sigPath+CacheSuffix, out.Manifest, out.Files); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadReuse(sigPath, VerifyOptions{PublicKey: &mine.PublicKey}); err == nil {
+		t.Fatal("digests of a signature by another key were accepted for reuse")
+	}
+	if _, err := LoadReuse(sigPath, VerifyOptions{PublicKey: &theirs.PublicKey}); err != nil {
+		t.Fatalf("own signature refused: %v", err)
 	}
 }

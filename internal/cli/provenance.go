@@ -410,7 +410,7 @@ func provenanceOutcome(res *provenance.Result, out *ProvenanceVerifyResult) erro
 }
 
 func readFileBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}

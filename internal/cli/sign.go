@@ -262,7 +262,11 @@ func runSign(cmd *cobra.Command, model string, o *SignCommon) error {
 		Signer: signer, Certificates: certs, SignaturePath: o.Output,
 	}
 	if o.Reuse != "" && !o.Rehash {
-		r, err := sign.LoadReuse(o.Reuse)
+		vo := sign.VerifyOptions{PublicKey: signer.Public()}
+		if len(certs) > 0 {
+			vo = sign.VerifyOptions{Pinned: certs[0]}
+		}
+		r, err := sign.LoadReuse(o.Reuse, vo)
 		if err != nil {
 			return couldNotRun(err)
 		}
@@ -348,7 +352,7 @@ prints a typed result. Exit codes: 0 verified, 1 verification failed,
 				// `--format cosign`, as for sign: the signature must be a
 				// cosign blob signature (which is also recognised without
 				// the flag); the result is printed as text.
-				data, err := keys.ReadRef(o.Signature)
+				data, err := readSignatureHead(o.Signature)
 				if err != nil {
 					return usageErr("--signature: %v", err)
 				}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -91,7 +92,7 @@ func runCosignVerify(cmd *cobra.Command, file string, o *VerifyCommon) (bool, er
 }
 
 func readSignatureHead(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -147,4 +148,27 @@ func verifyCosignBlob(file string, o *VerifyCommon) (*sign.VerifyResult, error) 
 	res.Bytes = fi.Size()
 	res.Verified = true
 	return res, nil
+}
+
+// openRegular opens path for reading only if it is a regular file: a FIFO
+// named as a signature (say, unpacked from a tarball) would otherwise block
+// verification forever. The type is checked before opening (without
+// blocking) and again on the open file.
+func openRegular(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fi.Mode().Type())
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return f, nil
 }

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 const cosignFixtures = "../../sign/cosign/testdata"
@@ -156,5 +158,27 @@ func TestCosignVerifyFormatFlag(t *testing.T) {
 	}
 	if code, _, errs := run(t, "verify", cosignFixture("model.bin"), "--format", "cosign", "--signature", bundle, "--key", cosignFixture("cosign.pub")); code != 2 || !strings.Contains(errs, "not a cosign blob signature") {
 		t.Fatalf("a bundle with --format cosign: exit %d, %s", code, errs)
+	}
+}
+
+// A FIFO given as the signature (or provenance) is refused at once, not
+// opened: opening it would block until a writer appears.
+func TestVerifyRefusesFIFOSignature(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "model.sig")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip("mkfifo:", err)
+	}
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := run(t, "verify", cosignFixture("model.bin"), "--signature", fifo, "--key", cosignFixture("cosign.pub"))
+		done <- code
+	}()
+	select {
+	case code := <-done:
+		if code != 2 {
+			t.Fatalf("exit %d, want 2", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("verify blocked on a FIFO signature")
 	}
 }
