@@ -195,7 +195,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		cmd.Dir = "/"
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 		cmd.ExtraFiles = []*os.File{cfgR, notifChild, slot5, stW}
-		sp := &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+		// Setsid: the stage gets no controlling terminal, so it cannot push
+		// keystrokes into the caller's terminal with TIOCSTI (run after mlgate
+		// exits, outside every layer) or open /dev/tty.
+		sp := &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL, Setsid: true}
 		if useUserNS {
 			sp.Cloneflags |= unix.CLONE_NEWUSER
 			sp.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
