@@ -46,6 +46,11 @@ var (
 		Doc:         "The stage tried to reach a cloud instance-metadata service (169.254.169.254, fd00:ec2::254, 169.254.170.2, 100.100.100.200, metadata.google.internal), directly, through the proxy or named on a command line. The metadata service hands out the runner's cloud credentials; reaching it from a training stage is the classic step from code execution to cloud account takeover.",
 		Remediation: "Block the metadata service for the runner (IMDSv2 with hop limit 1, or a firewall rule), keep the stage in a network namespace, and find the code that made the request.",
 	})
+	RuleHostSocket = finding.Register(&finding.Rule{
+		ID: "run/host-socket-connect", Title: "Connection to a host service through a Unix socket", Severity: finding.High,
+		Doc:         "The stage connected to a Unix-domain socket file of the host (outside its private /tmp and /dev/shm); the host's name-service sockets (nscd, systemd-resolved), which libc uses for lookups, are reported at medium severity since queries through them leave the sandbox as DNS. A network namespace does not cover Unix sockets, and the host's file system stays visible read-only, so a stage can still talk to host daemons this way: the Docker, containerd, Podman or CRI-O socket (root on the host: reported as critical, and stopped in enforce mode), a CI agent, D-Bus, a database. mlgate's own proxy socket is not reported.",
+		Remediation: "Find the code that made the connection. Do not expose daemon sockets to pipeline stages; if the stage legitimately needs a local service, run that service inside the stage.",
+	})
 	RuleCredentials = finding.Register(&finding.Rule{
 		ID: "run/credential-access", Title: "Credential hunting", Severity: finding.High,
 		Doc:         "A command line named one of the runner's credential stores (~/.aws/credentials, ~/.netrc, ~/.git-credentials, ~/.docker/config.json, ~/.config/gcloud, the Hugging Face token, SSH keys, kubeconfig), read another process's environment (/proc/*/environ), or sent the environment to the network (env or printenv piped into curl, wget, nc). mlgate hides those files from the stage, so the read itself fails, but the attempt shows what the code is after.",
@@ -272,6 +277,9 @@ func (d *detector) event(ev *Event) []finding.Finding {
 	case EventExec:
 		out = d.execRules(ev, out)
 	case EventConnect, EventSendto:
+		if ev.Family == "unix" && ev.Kind == EventConnect {
+			return d.hostSocket(ev, out)
+		}
 		if ev.Family != "inet" && ev.Family != "inet6" {
 			return nil
 		}
@@ -481,4 +489,44 @@ func median(ds []time.Duration) (time.Duration, bool) {
 	s := append([]time.Duration{}, ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2], true
+}
+
+// containerSockets are daemon sockets that give root on the host.
+var containerSockets = []string{"docker.sock", "containerd.sock", "podman.sock", "crio.sock", "dockershim.sock", "buildkitd.sock"}
+
+// hostSocket reports a connect to a Unix socket file outside the stage's
+// private directories. Abstract sockets (@name) are confined by landlock
+// and mlgate's own proxy socket is reached through /proc/self/fd.
+func (d *detector) hostSocket(ev *Event, out []finding.Finding) []finding.Finding {
+	p := ev.Addr
+	if p == "" || strings.HasPrefix(p, "@") || strings.HasPrefix(p, "/proc/self/fd/") ||
+		p == "/tmp" || strings.HasPrefix(p, "/tmp/") || strings.HasPrefix(p, "/dev/shm/") {
+		return out
+	}
+	who := fmt.Sprintf("pid %d (%s)", ev.PID, ev.Comm)
+	n := len(out)
+	out = d.add(out, RuleHostSocket, "connect unix:"+p, who+" connected to the host's Unix socket "+p, p)
+	if len(out) == n {
+		return out
+	}
+	f := &out[len(out)-1]
+	for _, c := range containerSockets {
+		if base(p) == c {
+			f.Severity = finding.Critical
+			f.Message += ", a container daemon that gives root on the host"
+		}
+	}
+	if resolverSockets[p] {
+		// libc asks the host's name-service cache or resolver: routine, but
+		// a DNS query through the host still leaves the sandbox.
+		f.Severity = finding.Medium
+		f.Message += " (the host's name resolver: lookups made through it leave the sandbox as DNS queries)"
+	}
+	return out
+}
+
+// resolverSockets are the host name-service sockets libc itself connects to.
+var resolverSockets = map[string]bool{
+	"/var/run/nscd/socket": true, "/run/nscd/socket": true,
+	"/run/systemd/resolve/io.systemd.Resolve": true, "/run/systemd/userdb/io.systemd.DynamicUser": true,
 }

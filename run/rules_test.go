@@ -65,6 +65,11 @@ func TestEventRules(t *testing.T) {
 		{"http.server", "", exec("/usr/bin/python3", "python3", "-m", "http.server", "8000"), "run/http-server", true},
 		{"http.client test", "", exec("/usr/bin/python3", "python3", "-m", "http.client"), "run/http-server", false},
 
+		{"docker socket", "none", Event{Kind: EventConnect, Family: "unix", Addr: "/var/run/docker.sock"}, "run/host-socket-connect", true},
+		{"host dbus socket", "none", Event{Kind: EventConnect, Family: "unix", Addr: "/run/dbus/system_bus_socket"}, "run/host-socket-connect", true},
+		{"stage's own socket in /tmp", "none", Event{Kind: EventConnect, Family: "unix", Addr: "/tmp/worker.sock"}, "run/host-socket-connect", false},
+		{"mlgate's proxy socket", "allow", Event{Kind: EventConnect, Family: "unix", Addr: "/proc/self/fd/5/proxy.sock"}, "run/host-socket-connect", false},
+		{"abstract socket", "none", Event{Kind: EventConnect, Family: "unix", Addr: "@xyz"}, "run/host-socket-connect", false},
 		{"metadata connect", "", Event{Kind: EventConnect, Family: "inet", Addr: "169.254.169.254", Port: 80}, "run/cloud-metadata", true},
 		{"metadata ipv6", "", Event{Kind: EventConnect, Family: "inet6", Addr: "fd00:ec2::254", Port: 80}, "run/cloud-metadata", true},
 		{"link-local neighbour", "", Event{Kind: EventConnect, Family: "inet", Addr: "169.254.169.253", Port: 53}, "run/cloud-metadata", false},
