@@ -112,6 +112,20 @@ var DefaultEnv = []string{
 var CredentialPaths = []string{
 	".aws", ".config/gcloud", ".docker", ".netrc", ".git-credentials", ".cache/huggingface/token",
 	".huggingface/token", ".ssh", ".kube", ".azure", ".config/gh", ".pypirc", ".npmrc",
+	".kaggle", ".config/kaggle", ".vault-token", ".s3cfg", ".boto", ".config/rclone", ".gnupg",
+	".cargo/credentials", ".cargo/credentials.toml", ".m2/settings.xml", ".gradle/gradle.properties",
+	".config/containers/auth.json", ".terraform.d", ".databrickscfg",
+}
+
+// credentialPathsAbs are credential locations outside the home directory:
+// the Hugging Face token under $HF_HOME, and the secrets orchestrators
+// mount under /run/secrets.
+func credentialPathsAbs() []string {
+	out := []string{"/run/secrets"}
+	if hf := os.Getenv("HF_HOME"); hf != "" && filepath.IsAbs(hf) {
+		out = append(out, filepath.Join(hf, "token"))
+	}
+	return out
 }
 
 // buildEnv applies the allow-list to environ.
@@ -179,6 +193,16 @@ func credentialPaths(home string, allow []string) []string {
 			}
 			out = append(out, p)
 		}
+	}
+	for _, p := range credentialPathsAbs() {
+		if granted[p] || seen[p] {
+			continue
+		}
+		seen[p] = true
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			p = r
+		}
+		out = append(out, p)
 	}
 	return out
 }
