@@ -227,7 +227,9 @@ func Verify(modelPath string, bundle []byte, o VerifyOptions) (*VerifyResult, er
 	ser := m.Serialization
 	ignore := append(slices.Clone(ser.IgnorePaths), DefaultIgnorePaths...)
 	ignore = append(ignore, o.IgnorePaths...)
-	ignore = append(ignore, insideModel(modelPath, o.SignaturePath, o.SignaturePath+CacheSuffix)...)
+	// Only the signature itself, as model_signing does; a cache file that
+	// sign wrote inside the model is in the signed ignore_paths already.
+	ignore = append(ignore, insideModel(modelPath, o.SignaturePath)...)
 	files, err := Walk(modelPath, WalkOptions{AllowSymlinks: ser.AllowSymlinks, Ignore: ignore})
 	if err != nil {
 		return res, err
