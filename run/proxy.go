@@ -216,8 +216,10 @@ func relay(a, b net.Conn) {
 
 // safeDialer dials out for the proxy and refuses addresses a stage has no
 // business reaching through it even when a name is allowed: loopback,
-// link-local (cloud metadata), unspecified and multicast, so that a name
-// that resolves there (DNS rebinding) does not open a way in.
+// link-local and the other cloud metadata addresses (fd00:ec2::254,
+// Alibaba's 100.100.100.200), unspecified and multicast, so that a name
+// that resolves there (DNS rebinding) does not open a way in. Private
+// ranges stay reachable: allowed internal mirrors live there.
 func safeDialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
 	d := &net.Dialer{
 		Timeout: 30 * time.Second,
@@ -227,7 +229,8 @@ func safeDialer() func(ctx context.Context, network, addr string) (net.Conn, err
 				return err
 			}
 			a := ap.Addr().Unmap()
-			if a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsUnspecified() || a.IsMulticast() || a == netip.MustParseAddr("fd00:ec2::254") {
+			if a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsUnspecified() || a.IsMulticast() ||
+				a == netip.MustParseAddr("fd00:ec2::254") || a == netip.MustParseAddr("100.100.100.200") {
 				return fmt.Errorf("refusing to proxy to %s", a)
 			}
 			return nil
