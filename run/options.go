@@ -177,32 +177,27 @@ func credentialPaths(home string, allow []string) []string {
 	}
 	var out []string
 	seen := map[string]bool{}
+	add := func(p string) {
+		if granted[p] || seen[p] {
+			return
+		}
+		seen[p] = true
+		// Resolve symlinks so the mount lands on the real file.
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			p = r
+		}
+		out = append(out, p)
+	}
 	for _, h := range []string{home, "/root"} {
 		if h == "" {
 			continue
 		}
 		for _, rel := range CredentialPaths {
-			p := filepath.Join(h, rel)
-			if granted[p] || seen[p] {
-				continue
-			}
-			seen[p] = true
-			// Resolve symlinks so the mount lands on the real file.
-			if r, err := filepath.EvalSymlinks(p); err == nil {
-				p = r
-			}
-			out = append(out, p)
+			add(filepath.Join(h, rel))
 		}
 	}
 	for _, p := range credentialPathsAbs() {
-		if granted[p] || seen[p] {
-			continue
-		}
-		seen[p] = true
-		if r, err := filepath.EvalSymlinks(p); err == nil {
-			p = r
-		}
-		out = append(out, p)
+		add(p)
 	}
 	return out
 }

@@ -97,15 +97,7 @@ type Extra struct {
 
 // ExtraOf returns the Argo data of a graph, or nil for other formats.
 func ExtraOf(g *pipeline.Graph) (*k8s.Doc, *Extra) {
-	if g.Format != Format {
-		return nil, nil
-	}
-	d := k8s.DocOf(g)
-	if d == nil {
-		return nil, nil
-	}
-	x, _ := d.Extra.(*Extra)
-	return d, x
+	return k8s.DocExtra[Extra](g, Format)
 }
 
 // Parse parses a file of one or more YAML documents; every Argo workflow

@@ -48,6 +48,20 @@ func DocOf(g *pipeline.Graph) *Doc {
 	return d
 }
 
+// DocExtra returns the document of a graph of the given format and its
+// adapter-specific Extra as *T; nil, nil for other formats.
+func DocExtra[T any](g *pipeline.Graph, format string) (*Doc, *T) {
+	if g.Format != format {
+		return nil, nil
+	}
+	d := DocOf(g)
+	if d == nil {
+		return nil, nil
+	}
+	x, _ := d.Extra.(*T)
+	return d, x
+}
+
 // Pod returns the pod facts of s, or an empty Pod.
 func (d *Doc) Pod(s *pipeline.Stage) *Pod {
 	if d != nil {

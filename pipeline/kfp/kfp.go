@@ -119,15 +119,7 @@ type Extra struct {
 
 // ExtraOf returns the KFP data of a graph, or nil for other formats.
 func ExtraOf(g *pipeline.Graph) (*k8s.Doc, *Extra) {
-	if g.Format != Format {
-		return nil, nil
-	}
-	d := k8s.DocOf(g)
-	if d == nil {
-		return nil, nil
-	}
-	x, _ := d.Extra.(*Extra)
-	return d, x
+	return k8s.DocExtra[Extra](g, Format)
 }
 
 // Parse parses a compiled pipeline file: one IR document optionally followed
