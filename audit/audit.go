@@ -534,14 +534,21 @@ func readWithin(root string) func(string) ([]byte, error) {
 	if abs, err := filepath.Abs(root); err == nil {
 		root = abs // a relative root would make every resolved path look outside it
 	}
+	// Resolved on the first include, then reused: most pipelines read none.
+	var realRoot string
+	var rootErr error
+	resolved := false
 	return func(rel string) ([]byte, error) {
 		clean := filepath.Clean(filepath.FromSlash(strings.TrimPrefix(rel, "/")))
 		if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
 			return nil, fmt.Errorf("%s: path leaves the repository", rel)
 		}
-		realRoot, err := filepath.EvalSymlinks(root)
-		if err != nil {
-			return nil, err
+		if !resolved {
+			realRoot, rootErr = filepath.EvalSymlinks(root)
+			resolved = true
+		}
+		if rootErr != nil {
+			return nil, rootErr
 		}
 		target, err := filepath.EvalSymlinks(filepath.Join(realRoot, clean))
 		if err != nil {
