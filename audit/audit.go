@@ -250,18 +250,25 @@ func fingerprintPath(cfg *config.Config, first string) func(string) string {
 	if abs, err := filepath.Abs(base); err == nil {
 		base = abs
 	}
+	// Findings come many to a file; filepath.Abs asks the kernel for the
+	// working directory on every call, so each file is resolved once.
+	memo := map[string]string{}
 	return func(file string) string {
 		if file == "" {
 			return ""
 		}
-		abs, err := filepath.Abs(file)
-		if err != nil {
-			return filepath.ToSlash(file)
+		if k, ok := memo[file]; ok {
+			return k
 		}
-		if rel, err := filepath.Rel(base, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return filepath.ToSlash(rel)
+		k := filepath.ToSlash(file)
+		if abs, err := filepath.Abs(file); err == nil {
+			k = filepath.ToSlash(abs)
+			if rel, err := filepath.Rel(base, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				k = filepath.ToSlash(rel)
+			}
 		}
-		return filepath.ToSlash(abs)
+		memo[file] = k
+		return k
 	}
 }
 

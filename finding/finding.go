@@ -119,12 +119,22 @@ type Finding struct {
 // file, logical location and evidence. Line and column are deliberately left
 // out, so unrelated edits that move lines do not change it.
 func (f Finding) ComputeFingerprint() string {
-	h := sha256.New()
-	for _, part := range []string{f.RuleID, f.Location.File, f.Location.Logical, f.Evidence} {
-		// Length-prefix each part so ("ab","c") and ("a","bc") differ.
-		fmt.Fprintf(h, "%d:%s\x00", len(part), part)
+	parts := [4]string{f.RuleID, f.Location.File, f.Location.Logical, f.Evidence}
+	n := 0
+	for _, part := range parts {
+		n += len(part) + 22
 	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	// Length-prefix each part ("<len>:<part>\x00") so ("ab","c") and
+	// ("a","bc") differ.
+	buf := make([]byte, 0, n)
+	for _, part := range parts {
+		buf = strconv.AppendInt(buf, int64(len(part)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, part...)
+		buf = append(buf, 0)
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:16])
 }
 
 // AssignFingerprints gives every finding a fingerprint that is stable
