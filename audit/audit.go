@@ -179,6 +179,11 @@ func Run(opts Options) (*Result, error) {
 		r := &results[i]
 		if i < len(w.files) {
 			r.fs, r.in, r.sups, r.graphs, r.err = analyzePipeline(w.files[i], popts)
+			if !opts.KeepGraphs {
+				// A graph holds its file's whole YAML tree; keeping 1,000
+				// of them until the end only makes the collector's work.
+				r.graphs = nil
+			}
 		} else {
 			r.in, r.fs = analyzeModel(name, sopts)
 		}

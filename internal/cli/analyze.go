@@ -68,6 +68,7 @@ func (f *analysisFlags) runWith(cmd *cobra.Command, paths []string, base audit.O
 	opts.Paths, opts.Config, opts.NoConfig, opts.Baseline = paths, f.config, f.noConfig, f.baseline
 	opts.Tool = report.Tool{Name: "mlgate", Version: version()}
 	opts.Progress = progressBar(cmd.ErrOrStderr())
+	tuneGC(400)
 	res, err := audit.Run(opts)
 	if err != nil {
 		var ue *audit.UsageError

@@ -51,6 +51,7 @@ does, 2 on a usage error or an input that could not be analyzed.`,
 			if cfgPath != "" && noConfig {
 				return usageErr("--config and --no-config contradict each other")
 			}
+			tuneGC(400)
 			res, err := audit.Run(audit.Options{
 				Paths: args, Config: cfgPath, NoConfig: noConfig, KeepGraphs: true,
 				Tool:     report.Tool{Name: "mlgate", Version: version()},
