@@ -129,10 +129,6 @@ func Run(opts Options) (*Result, error) {
 			return nil, &UsageError{err}
 		}
 	}
-	if len(w.files) == 0 && len(w.models) == 0 && len(w.unreadable) == 0 && opts.RequireInputs {
-		return nil, &UsageError{fmt.Errorf("%s: %w", strings.Join(opts.Paths, ", "), ErrNoInputs)}
-	}
-
 	rep := &report.Report{Tool: opts.Tool, Inputs: w.unreadable}
 	var all []finding.Finding
 	var sups []config.Suppression
@@ -149,43 +145,43 @@ func Run(opts Options) (*Result, error) {
 			}
 		}
 	}
-	// Inputs are independent: analyze them on one worker per core and
-	// collect the results in walk order, so the report does not depend on
-	// scheduling.
+	// Candidates are independent: recognise and analyze them on one worker
+	// per core (reading a file's head to recognise it is as much work as
+	// the walk itself) and collect the results in walk order, so the
+	// report does not depend on scheduling.
 	type result struct {
+		kind   inputKind
 		fs     []finding.Finding
 		in     report.Input
 		sups   []config.Suppression
 		graphs []*pipeline.Graph
 		err    error
 	}
-	total := len(w.files) + len(w.models)
+	total := len(w.cands)
 	results := make([]result, total)
 	var mu sync.Mutex
 	done := 0
 	work := func(i int) {
-		name := ""
-		if i < len(w.files) {
-			name = w.files[i].path
-		} else {
-			name = w.models[i-len(w.files)]
-		}
+		c := &w.cands[i]
 		if opts.Progress != nil {
 			mu.Lock()
-			opts.Progress(done, total, name)
+			opts.Progress(done, total, c.path)
 			done++
 			mu.Unlock()
 		}
 		r := &results[i]
-		if i < len(w.files) {
-			r.fs, r.in, r.sups, r.graphs, r.err = analyzePipeline(w.files[i], popts)
+		var src []byte
+		r.kind, c.adapter, src = classify(c, opts.Analyzers)
+		switch r.kind {
+		case kindPipeline:
+			r.fs, r.in, r.sups, r.graphs, r.err = analyzePipeline(pipelineFile{path: c.path, rel: c.rel, root: c.root, adapter: c.adapter}, src, popts)
 			if !opts.KeepGraphs {
 				// A graph holds its file's whole YAML tree; keeping 1,000
 				// of them until the end only makes the collector's work.
 				r.graphs = nil
 			}
-		} else {
-			r.in, r.fs = analyzeModel(name, sopts)
+		case kindModel:
+			r.in, r.fs = analyzeModel(c.path, sopts)
 		}
 	}
 	next := make(chan int)
@@ -204,16 +200,31 @@ func Run(opts Options) (*Result, error) {
 	}
 	close(next)
 	wg.Wait()
+	inputs := 0
 	for _, r := range results {
 		if r.err != nil {
 			return nil, &UsageError{r.err}
 		}
-		if opts.KeepGraphs {
-			kept = append(kept, r.graphs...)
+		if r.kind != kindNone {
+			inputs++
 		}
-		rep.Inputs = append(rep.Inputs, r.in)
-		all = append(all, r.fs...)
-		sups = append(sups, r.sups...)
+	}
+	if inputs == 0 && len(w.unreadable) == 0 && opts.RequireInputs {
+		return nil, &UsageError{fmt.Errorf("%s: %w", strings.Join(opts.Paths, ", "), ErrNoInputs)}
+	}
+	// Pipeline definitions first, then model artifacts, each in walk order.
+	for _, kind := range []inputKind{kindPipeline, kindModel} {
+		for _, r := range results {
+			if r.kind != kind {
+				continue
+			}
+			if opts.KeepGraphs {
+				kept = append(kept, r.graphs...)
+			}
+			rep.Inputs = append(rep.Inputs, r.in)
+			all = append(all, r.fs...)
+			sups = append(sups, r.sups...)
+		}
 	}
 	for _, in := range w.unreadable {
 		all = append(all, invalidFinding(in.Path, errors.New(in.Error)))
@@ -303,73 +314,139 @@ type pipelineFile struct {
 	adapter *pipeline.Adapter
 }
 
-// walker expands the targets into the files an analyzer recognises.
+// candidate is a file the walk found that an analyzer may recognise.
+type candidate struct {
+	path     string
+	rel      string // slash-separated, relative to the walk root
+	root     string // the repository (or walk) root, for includes
+	explicit bool   // named on the command line
+	// adapter is the pipeline adapter that recognised the path; nil until
+	// the content is looked at.
+	adapter *pipeline.Adapter
+}
+
+// walker expands the targets into the files an analyzer may recognise.
 type walker struct {
 	cfg        *config.Config
 	analyzers  Analyzers
-	files      []pipelineFile
-	models     []string // model artifacts
-	seen       map[string]bool
+	cands      []candidate
+	index      map[string]int // real path -> candidate
 	visited    int
 	unreadable []report.Input // directories that could not be read
 	skipped    []string       // symlinks not followed
+	cwd        string
 }
 
-// add files p under the analyzer that applies: a pipeline definition by
-// path (.github/workflows/*.yml, .gitlab-ci.yml, mlgate-pipeline.yaml) or,
-// for YAML and JSON files, by content (Kubeflow IR, Argo); a model artifact
-// by content. A file named explicitly that nothing recognises is read as a
-// stage spec, so a misnamed or broken definition is reported, not skipped.
-func (w *walker) add(p, rel, root string, explicit bool) {
-	if w.seen == nil {
-		w.seen = map[string]bool{}
+// inputKind is what a candidate turned out to be.
+type inputKind uint8
+
+const (
+	kindNone inputKind = iota
+	kindPipeline
+	kindModel
+)
+
+// add records p as a candidate when an analyzer may recognise it: a
+// pipeline definition by path (.github/workflows/*.yml, .gitlab-ci.yml,
+// mlgate-pipeline.yaml) or, for YAML and JSON files, by content (Kubeflow
+// IR, Argo); a model artifact by content; anything named explicitly. key
+// is p's real path when the caller knows it. One file reached through two
+// names is analyzed once, under the name whose path an adapter matches if
+// only one does, and as named explicitly if either was.
+func (w *walker) add(p, rel, root string, explicit bool, key string) {
+	if w.index == nil {
+		w.index = map[string]int{}
 	}
 	p = filepath.Clean(p)
-	key := p
-	if real, err := filepath.EvalSymlinks(p); err == nil {
-		key = real // one file reached through two names is analyzed once
-	}
-	if w.seen[key] {
-		return
+	if key == "" {
+		key = p
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			key = real
+		}
 	}
 	var a *pipeline.Adapter
 	if w.analyzers&Pipelines != 0 {
 		a = pipeline.MatchPath(rel)
-		if a == nil && (pipeline.MaySniff(rel) || explicit) {
-			a = pipeline.Sniff(readHead(p))
-		}
 	}
-	switch {
-	case a != nil:
-		w.files = append(w.files, pipelineFile{path: p, rel: rel, root: root, adapter: a})
-	case w.analyzers&Models != 0 && (scan.Detect(p) != "" || explicit && w.analyzers == Models):
-		w.models = append(w.models, p)
-	case explicit && w.analyzers&Pipelines != 0:
-		w.files = append(w.files, pipelineFile{path: p, rel: rel, root: root, adapter: pipeline.AdapterFor(spec.Format)})
-	default:
+	if a == nil && !explicit && w.analyzers&Models == 0 && !pipeline.MaySniff(rel) {
 		return
 	}
-	w.seen[key] = true
+	if i, ok := w.index[key]; ok {
+		c := &w.cands[i]
+		if c.adapter == nil && a != nil {
+			c.path, c.rel, c.root, c.adapter = p, rel, root, a
+		}
+		c.explicit = c.explicit || explicit
+		return
+	}
+	w.index[key] = len(w.cands)
+	w.cands = append(w.cands, candidate{path: p, rel: rel, root: root, explicit: explicit, adapter: a})
 }
 
-// readHead returns the first pipeline.SniffSize bytes of a regular file.
-func readHead(p string) []byte {
+// classify says what c is: a pipeline definition (with its adapter and,
+// when reading its head read all of it, its content), a model artifact,
+// or nothing mlgate analyzes. A file named explicitly that nothing
+// recognises is read as a stage spec, so a misnamed or broken definition
+// is reported, not skipped.
+func classify(c *candidate, analyzers Analyzers) (inputKind, *pipeline.Adapter, []byte) {
+	if c.adapter != nil {
+		return kindPipeline, c.adapter, nil
+	}
+	if analyzers&Pipelines != 0 && (pipeline.MaySniff(c.rel) || c.explicit) {
+		head, whole := readHead(c.path)
+		if a := pipeline.Sniff(head); a != nil {
+			if !whole {
+				head = nil
+			}
+			return kindPipeline, a, head
+		}
+	}
+	if analyzers&Models != 0 && (scan.Detect(c.path) != "" || c.explicit && analyzers == Models) {
+		return kindModel, nil, nil
+	}
+	if c.explicit && analyzers&Pipelines != 0 {
+		return kindPipeline, pipeline.AdapterFor(spec.Format), nil
+	}
+	return kindNone, nil, nil
+}
+
+// readHead returns the first pipeline.SniffSize bytes of a regular file,
+// and whether that is the whole file.
+func readHead(p string) ([]byte, bool) {
 	// Check before opening: opening a FIFO for reading blocks until a
 	// writer appears.
 	if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
-		return nil
+		return nil, false
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil
+		return nil, false
 	}
-	buf := make([]byte, pipeline.SniffSize)
-	n, _ := io.ReadFull(f, buf)
-	return buf[:n]
+	buf := make([]byte, pipeline.SniffSize+1)
+	n, err := io.ReadFull(f, buf)
+	if n <= pipeline.SniffSize && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+		return buf[:n], true
+	}
+	return buf[:min(n, pipeline.SniffSize)], false
+}
+
+// abs is filepath.Abs with the working directory looked up once per walk.
+func (w *walker) abs(p string) (string, error) {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p), nil
+	}
+	if w.cwd == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		w.cwd = wd
+	}
+	return filepath.Join(w.cwd, p), nil
 }
 
 // walk adds root: a file named explicitly is analyzed whatever its name; a
@@ -397,14 +474,16 @@ func (w *walker) walk(root string) error {
 		} else {
 			repo = filepath.Dir(root)
 		}
-		w.add(root, rel, repo, true)
+		w.add(root, rel, repo, true, "")
 		return nil
 	}
 	real, err := filepath.EvalSymlinks(root)
 	if err != nil {
 		return fmt.Errorf("cannot resolve %s: %w", root, err)
 	}
-	var found []string
+	// found holds each file as shown (below root) and its real path.
+	type file struct{ shown, real string }
+	var found []file
 	err = filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
 		shown := p
 		if real != root {
@@ -439,21 +518,22 @@ func (w *walker) walk(root string) error {
 			target, err := filepath.EvalSymlinks(p)
 			inside := err == nil && (target == real || strings.HasPrefix(target, real+string(filepath.Separator)))
 			if t, e := os.Stat(p); inside && e == nil && t.Mode().IsRegular() {
-				found = append(found, shown)
+				found = append(found, file{shown, target})
 			} else if e == nil && (t.IsDir() || pipeline.MatchPath(filepath.ToSlash(p)) != nil) || !inside {
 				w.skipped = append(w.skipped, shown)
 			}
 			return nil
 		}
 		if d.Type().IsRegular() {
-			found = append(found, shown)
+			// Below the resolved root and not a symlink: p is real.
+			found = append(found, file{shown, p})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	sort.Strings(found)
+	sort.Slice(found, func(i, j int) bool { return found[i].shown < found[j].shown })
 	// Paths are matched relative to the repository root when the walk is
 	// inside one (so `mlgate audit .github` still sees
 	// .github/workflows/x.yml), else relative to the walk root; includes are
@@ -462,18 +542,18 @@ func (w *walker) walk(root string) error {
 	if base == "" {
 		base = root
 	}
-	absBase, err := filepath.Abs(base)
+	absBase, err := w.abs(base)
 	if err != nil {
 		absBase = base
 	}
-	for _, p := range found {
-		rel := p
-		if abs, err := filepath.Abs(p); err == nil {
+	for _, f := range found {
+		rel := f.shown
+		if abs, err := w.abs(f.shown); err == nil {
 			if r, err := filepath.Rel(absBase, abs); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 				rel = r
 			}
 		}
-		w.add(p, filepath.ToSlash(rel), absBase, false)
+		w.add(f.shown, filepath.ToSlash(rel), absBase, false, f.real)
 	}
 	return nil
 }
@@ -500,8 +580,9 @@ func (w *walker) warnings() []string {
 // suppressions, keeping only those that are real YAML comments. A file that
 // cannot be parsed yields an error input and a pipeline/invalid-definition
 // finding, and its suppressions are not used; only a failing rule option is
-// an error.
-func analyzePipeline(f pipelineFile, opts pipeline.Options) ([]finding.Finding, report.Input, []config.Suppression, []*pipeline.Graph, error) {
+// an error. src is the file's content when the caller already read it
+// all, else nil.
+func analyzePipeline(f pipelineFile, src []byte, opts pipeline.Options) ([]finding.Finding, report.Input, []config.Suppression, []*pipeline.Graph, error) {
 	path := f.path
 	in := report.Input{Path: path, Format: f.adapter.Format, Status: report.StatusAnalyzed}
 	fail := func(err error) ([]finding.Finding, report.Input, []config.Suppression, []*pipeline.Graph, error) {
@@ -509,9 +590,11 @@ func analyzePipeline(f pipelineFile, opts pipeline.Options) ([]finding.Finding, 
 		in.Error = err.Error()
 		return []finding.Finding{invalidFinding(path, err)}, in, nil, nil, nil
 	}
-	src, err := config.ReadRegular(path, pipeline.MaxSourceSize)
-	if err != nil {
-		return fail(err)
+	if src == nil {
+		var err error
+		if src, err = config.ReadRegular(path, pipeline.MaxSourceSize); err != nil {
+			return fail(err)
+		}
 	}
 	graphs, err := f.adapter.Parse(&pipeline.Source{File: path, Rel: f.rel, Src: src, ReadFile: readWithin(f.root)})
 	if err != nil {
