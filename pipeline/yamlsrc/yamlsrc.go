@@ -90,7 +90,9 @@ func Error(file string, e error) *pipeline.SourceError {
 // Decode checks src with CheckText and decodes every YAML document in it,
 // recovering from parser panics. Empty documents are dropped. Files larger
 // than pipeline.MaxSourceSize or with more than MaxDocuments documents are
-// refused.
+// refused. Files in the common subset of YAML that pipelines use are read
+// by a fast parser that builds the same trees (see fast.go); the others by
+// yaml.v3.
 func Decode(file string, src []byte) (docs []*yaml.Node, err error) {
 	if len(src) > pipeline.MaxSourceSize {
 		return nil, pipeline.SourceErrors{{File: file, Msg: fmt.Sprintf("file is larger than the %d MiB limit", pipeline.MaxSourceSize>>20)}}
@@ -98,6 +100,22 @@ func Decode(file string, src []byte) (docs []*yaml.Node, err error) {
 	if e := CheckText(file, src); e != nil {
 		return nil, pipeline.SourceErrors{e}
 	}
+	if fast, comments, ok := fastDecode(src); ok {
+		for i, doc := range fast {
+			// Comments are kept as text on the document; only Comments
+			// reads them.
+			doc.HeadComment = strings.Join(comments[i], "\n")
+			if docs, err = keepDocument(file, docs, doc); err != nil {
+				return nil, err
+			}
+		}
+		return docs, nil
+	}
+	return decodeV3(file, src)
+}
+
+// decodeV3 decodes src with yaml.v3.
+func decodeV3(file string, src []byte) (docs []*yaml.Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			docs, err = nil, pipeline.SourceErrors{{File: file, Msg: fmt.Sprintf("YAML parser failed: %v", r)}}
@@ -113,14 +131,22 @@ func Decode(file string, src []byte) (docs []*yaml.Node, err error) {
 		if e != nil {
 			return nil, pipeline.SourceErrors{Error(file, e)}
 		}
-		if len(doc.Content) == 0 || doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" {
-			continue
+		if docs, err = keepDocument(file, docs, &doc); err != nil {
+			return nil, err
 		}
-		if len(docs) == MaxDocuments {
-			return nil, pipeline.SourceErrors{{File: file, Line: doc.Line, Column: doc.Column, Msg: fmt.Sprintf("more than %d YAML documents in one file", MaxDocuments)}}
-		}
-		docs = append(docs, &doc)
 	}
+}
+
+// keepDocument appends doc to docs unless it is empty, and enforces
+// MaxDocuments.
+func keepDocument(file string, docs []*yaml.Node, doc *yaml.Node) ([]*yaml.Node, error) {
+	if len(doc.Content) == 0 || doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" {
+		return docs, nil
+	}
+	if len(docs) == MaxDocuments {
+		return nil, pipeline.SourceErrors{{File: file, Line: doc.Line, Column: doc.Column, Msg: fmt.Sprintf("more than %d YAML documents in one file", MaxDocuments)}}
+	}
+	return append(docs, doc), nil
 }
 
 // Comments returns every comment line of a document, trimmed, without
