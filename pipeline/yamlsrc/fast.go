@@ -61,6 +61,18 @@ type fastParser struct {
 	depth    int
 	comments []string
 	noEOL    bool // the last line has no newline
+	slab     []yaml.Node
+}
+
+// alloc returns a new node with n's fields, from a slab: a workflow has
+// hundreds of nodes, and allocating them one by one was a fifth of the
+// parse.
+func (p *fastParser) alloc(n yaml.Node) *yaml.Node {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]yaml.Node, 0, 64)
+	}
+	p.slab = append(p.slab, n)
+	return &p.slab[len(p.slab)-1]
 }
 
 // fastDecode parses src (already checked by CheckText) into its documents
@@ -249,7 +261,7 @@ func (p *fastParser) blockNode(l, parent int) *yaml.Node {
 // first entry is on line l at byte offset first (first > ind inside
 // "- - x").
 func (p *fastParser) sequence(l, first, ind int) *yaml.Node {
-	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: l + 1, Column: p.col(l, first)}
+	seq := p.alloc(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: l + 1, Column: p.col(l, first)})
 	dash := first
 	for {
 		t := p.text(l)
@@ -311,7 +323,7 @@ func (p *fastParser) sequence(l, first, ind int) *yaml.Node {
 // mapping parses a block mapping whose keys start at column ind; the first
 // key is on line l at byte offset off (off > ind inside "- key: value").
 func (p *fastParser) mapping(l, off, ind int) *yaml.Node {
-	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: l + 1, Column: p.col(l, off)}
+	m := p.alloc(yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: l + 1, Column: p.col(l, off)})
 	for {
 		t := p.text(l)
 		rawEnd, colon, ok := p.keyEnd(t[off:])
@@ -380,7 +392,7 @@ func (p *fastParser) child(parent int, mapValue bool, l, at int) *yaml.Node {
 	// the caller's skip collects them once.
 	p.comments = p.comments[:len(p.comments)-p.countComments(save, n)]
 	p.li = save
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: l + 1, Column: p.col(l, at)}
+	return p.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: l + 1, Column: p.col(l, at)})
 }
 
 // countComments counts comment lines in [from, to) (to -1: to the end).
@@ -413,7 +425,7 @@ func (p *fastParser) inline(l, off, parent int) *yaml.Node {
 	case '"', '\'':
 		end := quotedEnd(t, off)
 		if end < 0 {
-			fallback() // multi-line quoted scalar
+			return p.quotedLines(l, off, parent)
 		}
 		n := p.scalarAt(l, off, t[off:end], false)
 		p.trailer(l, t, end)
@@ -433,19 +445,146 @@ func (p *fastParser) inline(l, off, parent int) *yaml.Node {
 		p.addComment(t[end:])
 	}
 	p.li = l + 1
-	// A more indented line that is not a comment continues a plain
-	// scalar over several lines.
+	// More indented lines that are not comments continue a plain scalar:
+	// each line break folds to a space, k empty lines to k newlines.
+	var value []byte
+	empty := 0
 	for i := l + 1; i < len(p.lines); i++ {
 		x := p.lines[i]
 		if x.blank {
+			empty++
 			continue
 		}
-		if !x.comment && x.indent > parent {
-			fallback()
+		if x.comment || x.indent <= parent || p.docMarker(i) != 0 {
+			break
 		}
-		break
+		if end < len(t) {
+			fallback() // nothing may follow a comment
+		}
+		seg := trimSpace(p.text(i)[x.indent:])
+		for j, c := range seg {
+			if c == '\t' || c == ':' && (j+1 == len(seg) || seg[j+1] == ' ') || c == '#' && j > 0 && seg[j-1] == ' ' {
+				fallback()
+			}
+		}
+		if value == nil {
+			value = append(value, text...)
+		}
+		if empty == 0 {
+			value = append(value, ' ')
+		}
+		for ; empty > 0; empty-- {
+			value = append(value, '\n')
+		}
+		value = append(value, seg...)
+		p.li = i + 1
+	}
+	if value != nil {
+		n.Value = string(value)
+		n.Tag = resolvePlain(n.Value)
 	}
 	return n
+}
+
+// quotedLines parses a quoted scalar that opens at byte offset off of line
+// l and closes on a later line. Line breaks fold as YAML says: a break
+// becomes a space, k empty lines become k newlines, whitespace around
+// breaks goes, and in double quotes a backslash before the break joins
+// the lines. Continuation lines must be indented more than parent.
+func (p *fastParser) quotedLines(l, off, parent int) *yaml.Node {
+	t := p.text(l)
+	q := t[off]
+	n := p.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Line: l + 1, Column: p.col(l, off), Style: yaml.SingleQuotedStyle})
+	if q == '"' {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	var b []byte
+	line, start := l, off+1
+	for {
+		seg := p.text(line)[start:]
+		if end := closeQuote(seg, q); end >= 0 {
+			b = appendQuoted(b, seg[:end], q)
+			p.trailer(line, p.text(line), start+end+1)
+			n.Value = string(b)
+			return n
+		}
+		escaped := q == '"' && oddBackslashes(seg)
+		if escaped {
+			seg = seg[:len(seg)-1]
+		} else {
+			seg = trimRightSpace(p.text(line)[start:])
+			if q == '"' && oddBackslashes(seg) {
+				fallback() // an escaped space or tab before the break
+			}
+		}
+		b = appendQuoted(b, seg, q)
+		empty := 0
+		next := line + 1
+		for next < len(p.lines) && p.lines[next].blank {
+			if p.lines[next].end > p.lines[next].start {
+				fallback() // whitespace-only lines
+			}
+			empty++
+			next++
+		}
+		if next == len(p.lines) || p.lines[next].indent <= parent || p.docMarker(next) != 0 {
+			fallback()
+		}
+		switch {
+		case escaped:
+			if empty > 0 {
+				fallback()
+			}
+		case empty == 0:
+			b = append(b, ' ')
+		default:
+			for ; empty > 0; empty-- {
+				b = append(b, '\n')
+			}
+		}
+		line, start = next, p.lines[next].indent
+	}
+}
+
+// closeQuote returns the offset of the quote closing a scalar in seg (the
+// text after the opening quote or a line break), or -1.
+func closeQuote(seg []byte, q byte) int {
+	for i := 0; i < len(seg); i++ {
+		switch {
+		case q == '"' && seg[i] == '\\':
+			i++
+		case seg[i] == q:
+			if q == '\'' && i+1 < len(seg) && seg[i+1] == '\'' {
+				i++
+				continue
+			}
+			return i
+		}
+	}
+	return -1
+}
+
+// appendQuoted decodes the inside of a quoted scalar's line.
+func appendQuoted(b, seg []byte, q byte) []byte {
+	if q == '\'' {
+		return append(b, strings.ReplaceAll(string(seg), "''", "'")...)
+	}
+	return append(b, unescapeDouble(seg)...)
+}
+
+func oddBackslashes(seg []byte) bool {
+	n := 0
+	for i := len(seg) - 1; i >= 0 && seg[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
+}
+
+func trimRightSpace(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // trailer checks that only spaces and a comment follow byte offset i on
@@ -542,7 +681,7 @@ func quotedEnd(t []byte, i int) int {
 // scalarAt builds the scalar node for raw (a plain, single- or
 // double-quoted scalar's source text) at byte offset off of line l.
 func (p *fastParser) scalarAt(l, off int, raw []byte, key bool) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Line: l + 1, Column: p.col(l, off)}
+	n := p.alloc(yaml.Node{Kind: yaml.ScalarNode, Line: l + 1, Column: p.col(l, off)})
 	switch raw[0] {
 	case '\'':
 		n.Style, n.Tag = yaml.SingleQuotedStyle, "!!str"
@@ -649,7 +788,7 @@ func unescapeDouble(b []byte) string {
 // at byte offset off of line l, in a block parent indented parent columns.
 func (p *fastParser) blockScalar(l, off, parent int) *yaml.Node {
 	t := p.text(l)
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Line: l + 1, Column: p.col(l, off)}
+	n := p.alloc(yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Line: l + 1, Column: p.col(l, off)})
 	folded := t[off] == '>'
 	if folded {
 		n.Style = yaml.FoldedStyle
@@ -770,7 +909,7 @@ func (f *flowParser) node(depth int) *yaml.Node {
 	c := f.t[f.i]
 	switch c {
 	case '[', '{':
-		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle, Line: f.l + 1, Column: f.p.col(f.l, f.i)}
+		n := f.p.alloc(yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle, Line: f.l + 1, Column: f.p.col(f.l, f.i)})
 		closer := byte(']')
 		if c == '{' {
 			n.Kind, n.Tag, closer = yaml.MappingNode, "!!map", '}'
@@ -867,6 +1006,8 @@ func resolvePlain(v string) string {
 		return "!!null"
 	case "true", "True", "TRUE", "false", "False", "FALSE":
 		return "!!bool"
+	case "<<":
+		return "!!merge"
 	case ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF":
 		return "!!float"
 	}
