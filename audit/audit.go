@@ -136,7 +136,12 @@ func Run(opts Options) (*Result, error) {
 	// Every rule runs; the configuration drops disabled rules' findings after
 	// suppressions are matched, so a suppression of a disabled rule is not
 	// reported as unused.
-	popts := pipeline.Options{Enabled: func(*finding.Rule) bool { return true }, RuleOptions: cfg.RuleOptions}
+	popts := pipeline.Options{Enabled: func(*finding.Rule) bool { return true }, RuleOptions: func(id string) map[string]any {
+		if len(cfg.Options[id]) == 0 {
+			return nil // rules only read their options; skip copying nothing for every rule and file
+		}
+		return cfg.RuleOptions(id)
+	}}
 	sopts := opts.Scan
 	if allow, ok := cfg.RuleOptions(scan.PickleUnknownGlobal.ID)["allow"].([]any); ok {
 		for _, a := range allow {

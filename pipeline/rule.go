@@ -28,15 +28,18 @@ func Register(meta finding.Rule, check func(*Pass)) *Rule { return register(meta
 // registry. Called from package-level vars in the rule files.
 func register(meta finding.Rule, check func(*Pass)) *Rule {
 	r := &Rule{Rule: finding.Register(&meta), Check: check}
-	rules = append(rules, r)
+	// Kept sorted by ID, so Analyze runs rules in a stable order without
+	// sorting for every graph.
+	i := sort.Search(len(rules), func(i int) bool { return rules[i].ID >= r.ID })
+	rules = append(rules, nil)
+	copy(rules[i+1:], rules[i:])
+	rules[i] = r
 	return r
 }
 
 // Rules returns the pipeline rules sorted by ID.
 func Rules() []*Rule {
-	out := append([]*Rule(nil), rules...)
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	return append([]*Rule(nil), rules...)
 }
 
 // Options controls which rules run and with which per-rule options. The
@@ -121,7 +124,7 @@ func Analyze(g *Graph, opts Options) ([]finding.Finding, error) {
 		}
 	}
 	var out []finding.Finding
-	for _, r := range Rules() {
+	for _, r := range rules {
 		enabled := !r.DefaultDisabled
 		if opts.Enabled != nil {
 			enabled = opts.Enabled(r.Rule)
