@@ -62,6 +62,8 @@ type fastParser struct {
 	comments []string
 	noEOL    bool // the last line has no newline
 	slab     []yaml.Node
+	// The last column computed: line, byte offset, column.
+	colLine, colOff, colCol int
 }
 
 // alloc returns a new node with n's fields, from a slab: a workflow has
@@ -76,9 +78,9 @@ func (p *fastParser) alloc(n yaml.Node) *yaml.Node {
 }
 
 // fastDecode parses src (already checked by CheckText) into its documents
-// with their comments, or reports ok=false when src is outside the fast
-// path's subset.
-func fastDecode(src []byte) (docs []*yaml.Node, comments [][]string, ok bool) {
+// and every comment in it, or reports ok=false when src is outside the
+// fast path's subset.
+func fastDecode(src []byte) (docs []*yaml.Node, comments []string, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, is := r.(errFallback); !is {
@@ -87,14 +89,14 @@ func fastDecode(src []byte) (docs []*yaml.Node, comments [][]string, ok bool) {
 			docs, comments, ok = nil, nil, false
 		}
 	}()
-	p := &fastParser{src: src, ascii: true}
+	p := &fastParser{src: src, ascii: true, colLine: -1}
 	p.split()
 	for {
 		d, cs, more := p.document()
 		if d != nil {
 			docs = append(docs, d)
-			comments = append(comments, cs)
 		}
+		comments = append(comments, cs...)
 		if !more {
 			return docs, comments, true
 		}
@@ -148,7 +150,17 @@ func (p *fastParser) col(l, off int) int {
 	if p.ascii {
 		return off + 1
 	}
-	return utf8.RuneCount(p.text(l)[:off]) + 1
+	// Count from the last column asked for on this line when possible:
+	// nodes on one line come left to right, and counting from the line's
+	// start each time would be quadratic on a long one-line flow
+	// collection.
+	from, col := 0, 1
+	if p.colLine == l && p.colOff <= off {
+		from, col = p.colOff, p.colCol
+	}
+	col += utf8.RuneCount(p.text(l)[from:off])
+	p.colLine, p.colOff, p.colCol = l, off, col
+	return col
 }
 
 // isDocMarker reports whether line l is "---" or "..." (optionally with a
@@ -204,7 +216,7 @@ func (p *fastParser) document() (doc *yaml.Node, comments []string, more bool) {
 		l = p.skip()
 		if l < 0 || p.docMarker(l) != 0 {
 			// An empty document: yaml.v3 yields no content, Decode drops it.
-			return nil, nil, l >= 0
+			return nil, p.comments, l >= 0
 		}
 	}
 	if p.lines[l].indent != 0 && p.atBlockCollection(l, p.lines[l].indent) == 0 {

@@ -101,13 +101,16 @@ func Decode(file string, src []byte) (docs []*yaml.Node, err error) {
 		return nil, pipeline.SourceErrors{e}
 	}
 	if fast, comments, ok := fastDecode(src); ok {
-		for i, doc := range fast {
-			// Comments are kept as text on the document; only Comments
-			// reads them.
-			doc.HeadComment = strings.Join(comments[i], "\n")
+		for _, doc := range fast {
 			if docs, err = keepDocument(file, docs, doc); err != nil {
 				return nil, err
 			}
+		}
+		// Comments are kept as text, all on the first document: they
+		// only serve to tell real comments from look-alikes inside
+		// strings (Comments), for the whole file.
+		if len(docs) > 0 {
+			docs[0].HeadComment = strings.Join(comments, "\n")
 		}
 		return docs, nil
 	}
