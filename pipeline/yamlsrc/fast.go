@@ -615,6 +615,11 @@ func (p *fastParser) trailer(l int, t []byte, i int) {
 	p.li = l + 1
 }
 
+// maxKeyBytes is where the fast path stops trusting an implicit key: YAML
+// limits them to 1,024 characters (yaml.v3 counts to the colon), and bytes
+// are at least characters.
+const maxKeyBytes = 1000
+
 // keyEnd recognises an implicit key at the start of t, a plain key or a
 // one-line quoted key: rawEnd is the end of the key's text (trailing
 // spaces excluded), colon the offset of the colon after it.
@@ -633,6 +638,9 @@ func (p *fastParser) keyEnd(t []byte) (rawEnd, colon int, ok bool) {
 			i++
 		}
 		if i < len(t) && t[i] == ':' && (i+1 == len(t) || t[i+1] == ' ') {
+			if i > maxKeyBytes {
+				fallback()
+			}
 			return end, i, true
 		}
 		return 0, 0, false
@@ -644,6 +652,9 @@ func (p *fastParser) keyEnd(t []byte) (rawEnd, colon int, ok bool) {
 		switch t[i] {
 		case ':':
 			if i+1 == len(t) || t[i+1] == ' ' {
+				if i > maxKeyBytes {
+					fallback()
+				}
 				return len(trimSpace(t[:i])), i, true
 			}
 			if t[i+1] == '\t' {
@@ -933,10 +944,11 @@ func (f *flowParser) node(depth int) *yaml.Node {
 			return n
 		}
 		for {
+			keyStart := f.i
 			item := f.node(depth + 1)
 			f.spaces()
 			if c == '{' {
-				if f.t[f.i] != ':' || f.i+1 >= len(f.t) || f.t[f.i+1] != ' ' {
+				if f.t[f.i] != ':' || f.i+1 >= len(f.t) || f.t[f.i+1] != ' ' || f.i-keyStart > maxKeyBytes {
 					fallback()
 				}
 				f.i++
