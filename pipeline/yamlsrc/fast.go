@@ -289,6 +289,9 @@ func (p *fastParser) sequence(l, first, ind int) *yaml.Node {
 		for off < len(t) && t[off] == ' ' {
 			off++
 		}
+		if off < len(t) && t[off] == '\t' {
+			fallback()
+		}
 		var item *yaml.Node
 		if off == len(t) || t[off] == '#' {
 			if off < len(t) {
@@ -704,6 +707,9 @@ func quotedEnd(t []byte, i int) int {
 // scalarAt builds the scalar node for raw (a plain, single- or
 // double-quoted scalar's source text) at byte offset off of line l.
 func (p *fastParser) scalarAt(l, off int, raw []byte, key bool) *yaml.Node {
+	if len(raw) == 0 {
+		fallback()
+	}
 	n := p.alloc(yaml.Node{Kind: yaml.ScalarNode, Line: l + 1, Column: p.col(l, off)})
 	switch raw[0] {
 	case '\'':
