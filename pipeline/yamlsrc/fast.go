@@ -780,7 +780,7 @@ func unescapeDouble(b []byte) string {
 			out = append(out, '\r')
 		case 'e':
 			out = append(out, 0x1b)
-		case ' ', '"', '/', '\\':
+		case ' ', '"', '\'', '\\': // yaml.v3 has no \/ escape
 			out = append(out, b[i])
 		case 'N':
 			out = utf8.AppendRune(out, 0x85)
