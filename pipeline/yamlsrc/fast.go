@@ -1011,7 +1011,8 @@ done:
 	if len(raw) == 0 || f.t[f.i] == '#' {
 		fallback()
 	}
-	if !plainStart(raw) || raw[0] == '-' && len(raw) > 1 && raw[1] == ' ' {
+	// In flow context '?' and ':' are indicators whatever follows them.
+	if !plainStart(raw) || raw[0] == '?' || raw[0] == ':' {
 		fallback()
 	}
 	return f.p.scalarAt(f.l, start, raw, true)
