@@ -47,6 +47,10 @@ type Event struct {
 	Method  string `json:"method,omitempty"`
 	Allowed *bool  `json:"allowed,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	// AddrClass is set when the proxy refused an allowed name because it
+	// resolved only to addresses it does not dial: the class of the
+	// first (loopback, private (10.0.0.0/8), link-local, cloud metadata...).
+	AddrClass string `json:"addr_class,omitempty"`
 
 	// Blocked is set when enforce mode refused the call.
 	Blocked bool `json:"blocked,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -49,8 +50,16 @@ type Options struct {
 	// Stdin, Stdout and Stderr are the stage's standard streams.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
-	// Dial replaces the proxy's outbound dialer (tests).
+	// AllowPrivateEgress lets allowed names reach loopback, private
+	// (RFC 1918), shared (100.64.0.0/10) and unique-local addresses
+	// through the proxy (internal mirrors). Cloud metadata, link-local,
+	// unspecified, multicast and reserved addresses stay refused.
+	AllowPrivateEgress bool
+	// Dial replaces the proxy's outbound dialer (tests). It is given an
+	// IP literal and port.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Resolve replaces the proxy's name lookup (tests).
+	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
 	// NoUserNS runs without a user namespace; only possible as root.
 	NoUserNS bool
 	// NoMonitor disables the exec/connect monitor (for overhead figures).

@@ -12,6 +12,7 @@ version: 1
 mode: enforce
 network: allow
 allow_hosts: ["huggingface.co:443", "*.hf.co:443"]
+allow_private_egress: true
 rw: [./out]
 secrets: [HF_TOKEN]
 timeout: 2h
@@ -20,7 +21,7 @@ executables: [/usr/bin/python3]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Mode != ModeEnforce || p.Network != NetworkAllow || len(p.AllowHosts) != 2 || p.Secrets[0] != "HF_TOKEN" || p.Timeout != "2h" {
+	if p.Mode != ModeEnforce || p.Network != NetworkAllow || len(p.AllowHosts) != 2 || p.Secrets[0] != "HF_TOKEN" || p.Timeout != "2h" || !p.AllowPrivateEgress {
 		t.Errorf("%+v", p)
 	}
 	if p, err := ParsePolicy(nil); err != nil || p.Mode != "" {

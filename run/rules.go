@@ -81,6 +81,11 @@ var (
 		Doc:         "The stage asked the egress proxy for a destination that is not on its --allow-host list, and the proxy refused it. Either the allow-list is incomplete or code in the stage is trying to reach somewhere it should not.",
 		Remediation: "If the destination is legitimate, add it to the stage's policy (allow_hosts); otherwise find the code that made the request.",
 	})
+	RuleEgressPrivate = finding.Register(&finding.Rule{
+		ID: "run/egress-private-address", Title: "Allowed host resolved to a private or internal address", Severity: finding.High,
+		Doc:         "The stage asked the egress proxy for a host on its allow-list, but the name resolved only to addresses the proxy does not connect to: loopback (the runner's own services), private (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16), shared (100.64.0.0/10), unique-local (fc00::/7), link-local, cloud metadata, unspecified or multicast, also in IPv4-mapped and NAT64 form. The proxy checks the addresses it resolved and dials one of them itself, so a DNS answer that changes between the check and the connection (DNS rebinding) cannot redirect it. Either the allowed name points into the runner's network, or its DNS has been tampered with to reach internal services from the stage.",
+		Remediation: "Check what the name resolves to. If it is an internal mirror the stage should reach, run with --allow-private-egress (policy: allow_private_egress: true); metadata, link-local and multicast addresses stay refused even then.",
+	})
 	RuleUnexpectedExec = finding.Register(&finding.Rule{
 		ID: "run/unexpected-executable", Title: "Executable outside the stage policy", Severity: finding.Medium,
 		Doc:         "The stage's policy lists the programs it is expected to run (usually learned with mlgate run --learn), and the stage executed one that is not on the list.",
@@ -295,7 +300,7 @@ func (d *detector) event(ev *Event) []finding.Finding {
 	case EventEgress:
 		dest := ev.Host + ":" + strconv.Itoa(ev.Port)
 		loc := "egress " + dest
-		if metadataHosts[ev.Host] || metadataAddrs[ev.Host] {
+		if metadataHosts[ev.Host] || metadataAddrs[ev.Host] || metadataAddrs[ev.Addr] {
 			out = d.add(out, RuleMetadata, loc, "the stage asked the proxy for the cloud metadata service "+dest, dest)
 		}
 		if isPoolDomain(ev.Host) {
@@ -303,7 +308,11 @@ func (d *detector) event(ev *Event) []finding.Finding {
 		} else if poolPorts[ev.Port] && !isLoopback(ev.Host) {
 			out = d.add(out, RulePoolPort, loc, "the stage asked the proxy for "+dest+", a common mining-pool port", dest)
 		}
-		if ev.Allowed != nil && !*ev.Allowed {
+		switch {
+		case ev.Allowed == nil || *ev.Allowed:
+		case ev.AddrClass != "":
+			out = d.add(out, RuleEgressPrivate, loc, "the proxy refused "+ev.Method+" "+dest+": "+ev.Reason, dest+" -> "+ev.Addr)
+		default:
 			out = d.add(out, RuleEgressDenied, loc, "the proxy refused "+ev.Method+" "+dest+": "+ev.Reason, dest)
 		}
 	}

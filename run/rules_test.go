@@ -94,6 +94,11 @@ func TestEventRules(t *testing.T) {
 
 		{"egress denied", "allow", Event{Kind: EventEgress, Host: "evil.example", Port: 443, Allowed: bptr(false), Method: "CONNECT"}, "run/egress-denied", true},
 		{"egress allowed", "allow", Event{Kind: EventEgress, Host: "huggingface.co", Port: 443, Allowed: bptr(true), Method: "CONNECT"}, "run/egress-denied", false},
+		{"allowed name resolved to loopback", "allow", Event{Kind: EventEgress, Host: "mirror.example", Port: 443, Addr: "127.0.0.1", AddrClass: "loopback", Allowed: bptr(false), Method: "CONNECT"}, "run/egress-private-address", true},
+		{"private refusal is not an allow-list miss", "allow", Event{Kind: EventEgress, Host: "mirror.example", Port: 443, Addr: "10.0.0.1", AddrClass: "private (10.0.0.0/8)", Allowed: bptr(false), Method: "CONNECT"}, "run/egress-denied", false},
+		{"allow-list miss is not a private refusal", "allow", Event{Kind: EventEgress, Host: "evil.example", Port: 443, Allowed: bptr(false), Method: "CONNECT"}, "run/egress-private-address", false},
+		{"allowed name with a private address allowed", "allow", Event{Kind: EventEgress, Host: "mirror.example", Port: 443, Addr: "10.0.0.1", Allowed: bptr(true), Method: "CONNECT"}, "run/egress-private-address", false},
+		{"name resolving to metadata", "allow", Event{Kind: EventEgress, Host: "innocent.example", Port: 80, Addr: "169.254.169.254", AddrClass: "cloud metadata", Allowed: bptr(false), Method: "CONNECT"}, "run/cloud-metadata", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -173,7 +178,7 @@ func TestDetectorDeduplicates(t *testing.T) {
 func TestRulesRegistered(t *testing.T) {
 	for _, id := range []string{"run/crypto-miner", "run/miner-pool-port", "run/reverse-shell", "run/network-tool-offline", "run/http-server",
 		"run/cloud-metadata", "run/credential-access", "run/exec-from-memory", "run/site-packages-modified", "run/watched-path-changed",
-		"run/duration-anomaly", "run/egress-denied", "run/unexpected-executable", "run/isolation-layer-missing"} {
+		"run/duration-anomaly", "run/egress-denied", "run/egress-private-address", "run/unexpected-executable", "run/isolation-layer-missing"} {
 		if _, ok := finding.Lookup(id); !ok {
 			t.Errorf("%s not registered", id)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,6 +194,11 @@ func TestStageEgressProxyAllowAndDeny(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, upstream) // every allowed name maps to the local echo server
 	}
+	var looked []string
+	resolve := func(ctx context.Context, host string) ([]netip.Addr, error) {
+		looked = append(looked, host)
+		return []netip.Addr{netip.MustParseAddr("203.0.113.7")}, nil // TEST-NET-3: public, never routed
+	}
 	var rules []HostRule
 	for _, h := range []string{"huggingface.co:443", "*.hf.co:443"} {
 		r, err := ParseHostRule(h)
@@ -203,15 +209,15 @@ func TestStageEgressProxyAllowAndDeny(t *testing.T) {
 	}
 	s := stage(t, Options{
 		Argv:    []string{ensureHelper(), "proxy", "huggingface.co:443", "cdn-lfs.hf.co:443", "evil.example:443", "hf.co:443"},
-		Network: NetworkAllow, AllowHosts: rules, Dial: dial,
+		Network: NetworkAllow, AllowHosts: rules, Dial: dial, Resolve: resolve,
 	})
 	for _, want := range []string{"huggingface.co:443 200 <nil>", "cdn-lfs.hf.co:443 200 <nil>", "evil.example:443 403 <nil>", "hf.co:443 403 <nil>"} {
 		if !strings.Contains(s.stdout, want) {
 			t.Errorf("stage output lacks %q", want)
 		}
 	}
-	if len(dialed) != 2 {
-		t.Errorf("proxy dialed %v, want the two allowed hosts only", dialed)
+	if strings.Join(dialed, ",") != "203.0.113.7:443,203.0.113.7:443" || strings.Join(looked, ",") != "huggingface.co,cdn-lfs.hf.co" {
+		t.Errorf("proxy looked up %v and dialed %v, want the two allowed hosts only, dialled at the address they resolved to", looked, dialed)
 	}
 	var allowed, denied []string
 	for _, e := range s.res.Events {
@@ -598,5 +604,101 @@ func TestStageMissingCommand(t *testing.T) {
 	}
 	if len(s.res.Findings) != 0 {
 		t.Errorf("a command that does not exist is an error, not findings: %v", s.res.Findings)
+	}
+}
+
+// TestStageEgressPrivateRefused: an allowed name that resolves to
+// loopback (the real resolver, through /etc/hosts) or to private addresses
+// is refused by default, with the address class in the event and a
+// run/egress-private-address finding, and nothing reaches the listener.
+func TestStageEgressPrivateRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	fake := map[string]string{"mirror.internal.example": "10.11.12.13", "cgnat.example": "100.64.0.7", "mapped.example": "::ffff:192.168.7.7"}
+	resolve := func(ctx context.Context, host string) ([]netip.Addr, error) {
+		if a, ok := fake[host]; ok {
+			return []netip.Addr{netip.MustParseAddr(a)}, nil
+		}
+		return net.DefaultResolver.LookupNetIP(ctx, "ip", host) // localhost: /etc/hosts
+	}
+	var rules []HostRule
+	for _, h := range []string{"localhost:" + port, "mirror.internal.example:443", "cgnat.example:443", "mapped.example:443", "127.0.0.1:" + port} {
+		r, err := ParseHostRule(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules = append(rules, r)
+	}
+	s := stage(t, Options{
+		Argv:    []string{ensureHelper(), "proxy", "localhost:" + port, "mirror.internal.example:443", "cgnat.example:443", "mapped.example:443", "127.0.0.1:" + port},
+		Network: NetworkAllow, AllowHosts: rules, Resolve: resolve,
+	})
+	for _, want := range []string{"localhost:" + port + " 403", "mirror.internal.example:443 403", "cgnat.example:443 403", "mapped.example:443 403", "127.0.0.1:" + port + " 403"} {
+		if !strings.Contains(s.stdout, want) {
+			t.Errorf("stage output lacks %q", want)
+		}
+	}
+	if accepted.Load() != 0 {
+		t.Errorf("the runner's loopback listener was reached %d times", accepted.Load())
+	}
+	classes := map[string]string{}
+	for _, e := range s.res.Events {
+		if e.Kind == EventEgress {
+			classes[e.Host] = e.AddrClass
+			if *e.Allowed || !strings.Contains(e.Reason, "--allow-private-egress") {
+				t.Errorf("event %+v", e)
+			}
+		}
+	}
+	if classes["localhost"] != "loopback" || classes["127.0.0.1"] != "loopback" || classes["mirror.internal.example"] != "private (10.0.0.0/8)" ||
+		classes["cgnat.example"] != "shared address space (100.64.0.0/10, CGNAT)" || classes["mapped.example"] != "private (192.168.0.0/16)" {
+		t.Errorf("address classes: %v", classes)
+	}
+	if !hasFinding(s.res, "run/egress-private-address") || hasFinding(s.res, "run/egress-denied") {
+		t.Errorf("findings: %v", s.res.Findings)
+	}
+}
+
+// TestStageEgressPrivateAllowed: with AllowPrivateEgress the same
+// loopback name reaches the listener through the real resolver and
+// dialer; a name that resolves to the metadata address is still refused.
+func TestStageEgressPrivateAllowed(t *testing.T) {
+	upstream := echoServer(t)
+	_, port, _ := net.SplitHostPort(upstream)
+	resolve := func(ctx context.Context, host string) ([]netip.Addr, error) {
+		if host == "meta.example" {
+			return []netip.Addr{netip.MustParseAddr("169.254.169.254")}, nil
+		}
+		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	}
+	var rules []HostRule
+	for _, h := range []string{"localhost:" + port, "meta.example:80"} {
+		r, _ := ParseHostRule(h)
+		rules = append(rules, r)
+	}
+	s := stage(t, Options{
+		Argv:    []string{ensureHelper(), "proxy", "localhost:" + port, "meta.example:80"},
+		Network: NetworkAllow, AllowHosts: rules, Resolve: resolve, AllowPrivateEgress: true,
+	})
+	if !strings.Contains(s.stdout, "localhost:"+port+" 200 <nil>") || !strings.Contains(s.stdout, "meta.example:80 403") {
+		t.Errorf("stdout %q", s.stdout)
+	}
+	if !hasFinding(s.res, "run/cloud-metadata") || !hasFinding(s.res, "run/egress-private-address") {
+		t.Errorf("findings: %v", s.res.Findings)
 	}
 }

@@ -140,9 +140,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		defer proxyDir.Close()
 		dial := o.Dial
 		if dial == nil {
-			dial = safeDialer()
+			dial = safeDialer(o.AllowPrivateEgress)
 		}
-		px = &proxy{allow: o.AllowHosts, dial: dial, decide: s.onEgress}
+		px = &proxy{allow: o.AllowHosts, dial: dial, resolve: o.Resolve, allowPrivate: o.AllowPrivateEgress, decide: s.onEgress}
 		go px.serve(proxyLn)
 		cfg.Proxy = true
 	}
@@ -247,7 +247,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		for _, h := range o.AllowHosts {
 			hs = append(hs, h.String())
 		}
-		res.Layers = setLayer(res.Layers, LayerEgressProxy, true, "CONNECT/HTTP proxy relayed into the namespace; allow-list: "+strings.Join(hs, ", "))
+		res.Layers = setLayer(res.Layers, LayerEgressProxy, true, "CONNECT/HTTP proxy relayed into the namespace; allow-list: "+strings.Join(hs, ", ")+egressPrivateNote(o.AllowPrivateEgress))
 	case NetworkNone:
 		res.Layers = setLayer(res.Layers, LayerEgressProxy, false, "not needed: --network none gives the stage no route out at all")
 	default:

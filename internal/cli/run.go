@@ -26,7 +26,7 @@ type runFlags struct {
 	network, mode, policy, learn, history, timeout string
 	allowHosts, rw, ro, allowCreds, env, secrets   []string
 	watch                                          []string
-	noDefaultWatch, probe                          bool
+	noDefaultWatch, probe, allowPrivateEgress      bool
 	format, output, color, failOn                  string
 }
 
@@ -79,6 +79,7 @@ exited 0 but has findings at or above it exits 1. See docs/run.md.`,
 	fl.SetInterspersed(false)
 	fl.StringVar(&f.network, "network", "none", "network for the stage: none (loopback only), allow (proxy with --allow-host list) or host")
 	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "allow egress to `HOST:PORT` through the proxy; *.example.com:443 allows subdomains (repeatable)")
+	fl.BoolVar(&f.allowPrivateEgress, "allow-private-egress", false, "let allowed hosts resolve to loopback, private (10/8, 172.16/12, 192.168/16), shared (100.64/10) and unique-local addresses: internal mirrors")
 	fl.StringArrayVar(&f.rw, "rw", nil, "let the stage write under `PATH` (repeatable)")
 	fl.StringArrayVar(&f.ro, "ro", nil, "bind `PATH` read-only, e.g. a carve-out inside an --rw tree (repeatable)")
 	fl.StringArrayVar(&f.allowCreds, "allow-credential", nil, "do not hide this credential `PATH` (e.g. ~/.netrc) from the stage (repeatable)")
@@ -130,20 +131,21 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 	}
 	fl := cmd.Flags()
 	o := sandbox.Options{
-		Argv:             args,
-		Network:          pol.Network,
-		Mode:             pol.Mode,
-		RW:               append(pol.RW, f.rw...),
-		RO:               append(pol.RO, f.ro...),
-		AllowCredentials: append(pol.AllowCredentials, f.allowCreds...),
-		Env:              append(pol.Env, f.env...),
-		Secrets:          append(pol.Secrets, f.secrets...),
-		Watch:            append(pol.Watch, f.watch...),
-		NoDefaultWatch:   pol.NoDefaultWatch || f.noDefaultWatch,
-		Executables:      pol.Executables,
-		Stdin:            cmd.InOrStdin(),
-		Stdout:           cmd.OutOrStdout(),
-		Stderr:           cmd.ErrOrStderr(),
+		Argv:               args,
+		Network:            pol.Network,
+		Mode:               pol.Mode,
+		RW:                 append(pol.RW, f.rw...),
+		RO:                 append(pol.RO, f.ro...),
+		AllowCredentials:   append(pol.AllowCredentials, f.allowCreds...),
+		Env:                append(pol.Env, f.env...),
+		Secrets:            append(pol.Secrets, f.secrets...),
+		Watch:              append(pol.Watch, f.watch...),
+		NoDefaultWatch:     pol.NoDefaultWatch || f.noDefaultWatch,
+		AllowPrivateEgress: pol.AllowPrivateEgress || f.allowPrivateEgress,
+		Executables:        pol.Executables,
+		Stdin:              cmd.InOrStdin(),
+		Stdout:             cmd.OutOrStdout(),
+		Stderr:             cmd.ErrOrStderr(),
 	}
 	if o.Network == "" || fl.Changed("network") {
 		o.Network = f.network
