@@ -66,9 +66,22 @@ type FileChange struct {
 	Change string `json:"change"`
 	// Root is the watched tree the file is in.
 	Root string `json:"root"`
-	// SHA256 is the content hash after the run (added, modified).
+	// SHA256 is the content hash after the run (added, modified regular
+	// files up to 1 GiB; larger ones are not hashed here).
 	SHA256 string `json:"sha256,omitempty"`
+	// Type is file, symlink or other (after the run; before it for a
+	// removed file).
+	Type string `json:"type,omitempty"`
+	// Target is a symbolic link's target (added, modified).
+	Target string `json:"target,omitempty"`
 }
+
+// File types of a FileChange.
+const (
+	FileTypeRegular = "file"
+	FileTypeSymlink = "symlink"
+	FileTypeOther   = "other"
+)
 
 // File change kinds.
 const (

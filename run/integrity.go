@@ -148,14 +148,14 @@ func diffSnapshots(before, after []snapshot) []FileChange {
 			sb, ok := b.files[p]
 			switch {
 			case !ok:
-				out = append(out, FileChange{Path: p, Change: ChangeAdded, Root: a.root, SHA256: hashFile(p, sa)})
+				out = append(out, changeOf(p, ChangeAdded, a.root, sa))
 			case sb != sa:
-				out = append(out, FileChange{Path: p, Change: ChangeModified, Root: a.root, SHA256: hashFile(p, sa)})
+				out = append(out, changeOf(p, ChangeModified, a.root, sa))
 			}
 		}
-		for p := range b.files {
+		for p, sb := range b.files {
 			if _, ok := a.files[p]; !ok {
-				out = append(out, FileChange{Path: p, Change: ChangeRemoved, Root: b.root})
+				out = append(out, FileChange{Path: p, Change: ChangeRemoved, Root: b.root, Type: fileType(sb.mode)})
 			}
 		}
 	}
@@ -168,8 +168,29 @@ func diffSnapshots(before, after []snapshot) []FileChange {
 	return out
 }
 
+// changeOf describes an added or modified file.
+func changeOf(p, change, root string, st fileState) FileChange {
+	c := FileChange{Path: p, Change: change, Root: root, Type: fileType(st.mode), SHA256: hashFile(p, st)}
+	if c.Type == FileTypeSymlink {
+		c.Target, _ = os.Readlink(p)
+	}
+	return c
+}
+
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return FileTypeRegular
+	case m&fs.ModeSymlink != 0:
+		return FileTypeSymlink
+	}
+	return FileTypeOther
+}
+
+// hashFile hashes a regular file of at most maxHashBytes ("" otherwise: a
+// digest of only part of a file would be a wrong digest).
 func hashFile(p string, st fileState) string {
-	if !st.mode.IsRegular() {
+	if !st.mode.IsRegular() || st.size > maxHashBytes {
 		return ""
 	}
 	f, err := os.Open(p)
@@ -178,7 +199,7 @@ func hashFile(p string, st fileState) string {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, io.LimitReader(f, maxHashBytes)); err != nil {
+	if n, err := io.Copy(h, io.LimitReader(f, maxHashBytes+1)); err != nil || n > maxHashBytes {
 		return ""
 	}
 	return hex.EncodeToString(h.Sum(nil))

@@ -64,6 +64,9 @@ type Options struct {
 	NoUserNS bool
 	// NoMonitor disables the exec/connect monitor (for overhead figures).
 	NoMonitor bool
+	// Hide are more paths to hide from the stage like credential files
+	// (mlgate run hides its own signing key this way).
+	Hide []string
 	// Home is the runner's home directory (default $HOME).
 	Home string
 	// Environ is the supervisor's environment (default os.Environ()).
@@ -85,13 +88,17 @@ type Result struct {
 	Duration time.Duration `json:"duration_ns"`
 	Layers   []Layer       `json:"layers"`
 	// Env lists the names of the variables the stage received.
-	Env           []string          `json:"env"`
-	Events        []Event           `json:"events"`
-	EventsDropped int               `json:"events_dropped,omitempty"`
-	Watched       []string          `json:"watched"`
-	FileChanges   []FileChange      `json:"file_changes"`
-	Findings      []finding.Finding `json:"-"`
-	Errors        []string          `json:"errors,omitempty"`
+	Env           []string `json:"env"`
+	Events        []Event  `json:"events"`
+	EventsDropped int      `json:"events_dropped,omitempty"`
+	Watched       []string `json:"watched"`
+	// Dir is the stage's working directory and Outputs its --rw paths
+	// (absolute).
+	Dir         string            `json:"dir"`
+	Outputs     []string          `json:"outputs"`
+	FileChanges []FileChange      `json:"file_changes"`
+	Findings    []finding.Finding `json:"-"`
+	Errors      []string          `json:"errors,omitempty"`
 }
 
 // Verdicts.

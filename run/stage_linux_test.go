@@ -5,6 +5,12 @@ package run
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -700,5 +706,124 @@ func TestStageEgressPrivateAllowed(t *testing.T) {
 	}
 	if !hasFinding(s.res, "run/cloud-metadata") || !hasFinding(s.res, "run/egress-private-address") {
 		t.Errorf("findings: %v", s.res.Findings)
+	}
+}
+
+// signedReport runs a stage that writes into an output directory under its
+// working directory and returns the signed statement of its report.
+func signedReport(t *testing.T, signer crypto.Signer, work string, script string, hide ...string) (stageOut, []byte) {
+	t.Helper()
+	s := stage(t, Options{Argv: []string{"sh", "-c", script}, Dir: work, RW: []string{filepath.Join(work, "out")}, Hide: hide})
+	rep, err := json.Marshal(map[string]any{"inputs": []any{map[string]any{"path": "stage", "format": "run", "status": "analyzed", "details": s.res}}, "findings": []any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewReportStatement(rep, s.res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := SignReport(signer, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, env
+}
+
+func failureKinds(v *ReportVerification) []string {
+	var out []string
+	for _, f := range v.Failures {
+		out = append(out, string(f.Kind)+":"+f.Subject)
+	}
+	return out
+}
+
+func TestStageSignedReport(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	work := outsideTmp(t)
+	_ = os.Chmod(work, 0o755)
+	if err := os.MkdirAll(filepath.Join(work, "out", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A file that was there before and is left alone is not a subject.
+	os.WriteFile(filepath.Join(work, "out", "old.txt"), []byte("old"), 0o644)
+	// The key file lies in the working directory: the stage must not read it.
+	keyFile := filepath.Join(work, "signing.pem")
+	os.WriteFile(keyFile, []byte("PRIVATE-KEY-MATERIAL"), 0o644)
+	s, env := signedReport(t, key, work, "echo weights > out/model.bin; echo '{}' > out/sub/config.json; ln -s model.bin out/latest; cat signing.pem; echo rc=$?", keyFile)
+	if strings.Contains(s.stdout, "PRIVATE-KEY-MATERIAL") || !strings.Contains(s.stdout, "rc=1") {
+		t.Errorf("the stage could read the signing key: %q", s.stdout)
+	}
+	v, err := VerifyReport(env, &key.PublicKey, work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK() || v.Checked != 2 || v.Verdict != VerdictClean || v.ExitCode != 0 || len(v.Command) != 3 {
+		t.Fatalf("verify: %v checked %d verdict %q exit %d command %q", failureKinds(v), v.Checked, v.Verdict, v.ExitCode, v.Command)
+	}
+	var names []string
+	for _, sub := range v.Statement.Subject {
+		names = append(names, sub.Name)
+	}
+	if strings.Join(names, ",") != "out/model.bin,out/sub/config.json" || v.Statement.Predicate.Subjects != SubjectsOutputs ||
+		strings.Join(v.Statement.Predicate.Outputs, ",") != "out" || v.Statement.PredicateType != ReportPredicateType {
+		t.Errorf("subjects %v, predicate %+v", names, v.Statement.Predicate.Outputs)
+	}
+
+	// Another copy of the outputs elsewhere verifies against that directory.
+	copyDir := outsideTmp(t)
+	os.MkdirAll(filepath.Join(copyDir, "out", "sub"), 0o755)
+	for _, n := range []string{"out/model.bin", "out/sub/config.json"} {
+		b, _ := os.ReadFile(filepath.Join(work, n))
+		os.WriteFile(filepath.Join(copyDir, n), b, 0o644)
+	}
+	if v, _ := VerifyReport(env, &key.PublicKey, copyDir); !v.OK() {
+		t.Errorf("copied outputs: %v", failureKinds(v))
+	}
+
+	// Wrong key.
+	if v, _ := VerifyReport(env, &other.PublicKey, work); v.OK() || v.Failures[0].Kind != AttestBadSignature || !strings.Contains(v.Failures[0].Msg, "wrong key") {
+		t.Errorf("wrong key: %v", failureKinds(v))
+	}
+	// A report changed after signing (verdict rewritten in the payload).
+	var envJSON map[string]any
+	json.Unmarshal(env, &envJSON)
+	payload, _ := base64.StdEncoding.DecodeString(envJSON["payload"].(string))
+	forged := bytes.Replace(payload, []byte(`"exit_code":0`), []byte(`"exit_code":1`), 1)
+	if bytes.Equal(forged, payload) {
+		t.Fatal("test did not change the payload")
+	}
+	envJSON["payload"] = base64.StdEncoding.EncodeToString(forged)
+	tampered, _ := json.Marshal(envJSON)
+	if v, _ := VerifyReport(tampered, &key.PublicKey, work); v.OK() || v.Failures[0].Kind != AttestBadSignature || v.Statement != nil {
+		t.Errorf("tampered report: %v", failureKinds(v))
+	}
+	// A changed, a removed and a replaced output.
+	os.WriteFile(filepath.Join(copyDir, "out/model.bin"), []byte("poisoned\n"), 0o644)
+	os.Remove(filepath.Join(copyDir, "out/sub/config.json"))
+	if err := os.Symlink("/etc/hostname", filepath.Join(copyDir, "out/sub/config.json")); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = VerifyReport(env, &key.PublicKey, copyDir)
+	if got := strings.Join(failureKinds(v), " "); got != "digest-mismatch:out/model.bin not-regular-file:out/sub/config.json" {
+		t.Errorf("changed outputs: %s", got)
+	}
+	os.Remove(filepath.Join(copyDir, "out/sub/config.json"))
+	v, _ = VerifyReport(env, &key.PublicKey, copyDir)
+	if got := strings.Join(failureKinds(v), " "); got != "digest-mismatch:out/model.bin missing-file:out/sub/config.json" {
+		t.Errorf("missing output: %s", got)
+	}
+
+	// A stage that writes nothing: the one subject is the report.
+	empty := outsideTmp(t)
+	_ = os.Chmod(empty, 0o755)
+	os.Mkdir(filepath.Join(empty, "out"), 0o755)
+	_, env2 := signedReport(t, key, empty, "true")
+	v, _ = VerifyReport(env2, &key.PublicKey, empty)
+	if !v.OK() || v.Statement.Predicate.Subjects != SubjectsReport || len(v.Statement.Subject) != 1 || v.Statement.Subject[0].Name != ReportSubjectName {
+		t.Errorf("report-only statement: %v %+v", failureKinds(v), v.Statement)
 	}
 }

@@ -104,7 +104,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	env, envNames := buildEnv(environ, o.Env, o.Secrets)
 
-	res := &Result{Command: o.Argv, Mode: o.Mode, Network: o.Network, Env: envNames, Events: []Event{}, FileChanges: []FileChange{}}
+	res := &Result{Command: o.Argv, Mode: o.Mode, Network: o.Network, Env: envNames, Events: []Event{}, FileChanges: []FileChange{},
+		Dir: expandHome(o.Dir, home), Outputs: append([]string{}, o.RW...)}
 	s := &supervisor{opts: &o, res: res, det: newDetector(&o), dead: make(chan struct{})}
 
 	// File integrity: snapshot before.
@@ -114,7 +115,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	cfg := childConfig{
 		Argv: o.Argv, Env: env, Dir: o.Dir, Network: o.Network, RW: o.RW, RO: o.RO,
-		Hide: credentialPaths(home, o.AllowCredentials), Monitor: !o.NoMonitor,
+		Hide: append(credentialPaths(home, o.AllowCredentials), clean(o.Hide)...), Monitor: !o.NoMonitor,
 	}
 
 	// Egress proxy.

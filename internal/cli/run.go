@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +32,7 @@ type runFlags struct {
 	watch                                          []string
 	noDefaultWatch, probe, allowPrivateEgress      bool
 	format, output, color, failOn                  string
+	signKey                                        string
 }
 
 func newRunCommand() *cobra.Command {
@@ -53,6 +58,12 @@ isolation, for trusted stages only.
 --mode audit (default) reports and keeps the stage's exit code. --mode
 enforce kills the whole stage at the first critical finding and exits 90.
 
+--sign-key KEY writes the report to --output as an in-toto statement in a
+DSSE envelope (predicate https://mlgate.dev/run-report/v1) whose subjects
+are the files the stage added or changed under its --rw paths; the key is
+hidden from the stage. Check it with mlgate verify DIR --run-report FILE
+--key PUB.
+
 Exit codes: the stage's own exit code (audit mode, or enforce without a
 critical finding); 90 halted by enforce mode or --timeout; 2 when the sandbox
 could not be set up or a flag is wrong. With --fail-on SEVERITY, a stage that
@@ -63,6 +74,7 @@ exited 0 but has findings at or above it exits 1. See docs/run.md.`,
       --secret HF_TOKEN -- python download.py
   mlgate run --policy ci/train.run.yaml --format json --output run-report.json -- make train
   mlgate run --learn train.run.yaml -- python train.py
+  mlgate run --rw out --sign-key env://RUN_SIGNING_KEY -o run.intoto.json -- python train.py --out out
   mlgate run --probe`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if f.probe {
@@ -96,6 +108,7 @@ exited 0 but has findings at or above it exits 1. See docs/run.md.`,
 	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json or sarif")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard error")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto, always or never")
+	fl.StringVar(&f.signKey, "sign-key", "", "write the report to --output as a signed in-toto statement (DSSE) with this private `KEY` (PEM, cosign.key, or env://VAR); verify with mlgate verify DIR --run-report FILE --key PUB")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when the stage succeeded but a finding is at or above this severity")
 	return cmd
 }
@@ -192,6 +205,30 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 		}
 	}
 
+	// The signing key is loaded before the stage runs (a wrong password
+	// must not cost a training run) and hidden from the stage, which must
+	// not be able to sign reports of its own.
+	var signer crypto.Signer
+	if f.signKey != "" {
+		if f.output == "" || f.output == "-" {
+			return usageErr("--sign-key needs --output FILE: the signed report is written there")
+		}
+		if fl.Changed("format") && format != report.FormatJSON {
+			return usageErr("--sign-key signs the JSON report; --format %s cannot be signed", f.format)
+		}
+		format = report.FormatJSON
+		if name, ok := strings.CutPrefix(f.signKey, "env://"); ok {
+			if slices.Contains(o.Env, name) || slices.Contains(o.Secrets, name) {
+				return usageErr("--sign-key env://%s: the stage would receive the signing key (%s is passed with --env/--secret)", name, name)
+			}
+		} else if abs, err := filepath.Abs(f.signKey); err == nil {
+			o.Hide = append(o.Hide, abs)
+		}
+		if signer, err = loadSigner(&SignCommon{Key: f.signKey}); err != nil {
+			return err
+		}
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := sandbox.Run(ctx, o)
@@ -228,7 +265,12 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 		}
 		w = file
 	}
-	werr := report.Write(w, rep, format, report.Options{Color: useColor(f.color, w)})
+	var werr error
+	if signer != nil {
+		werr = writeSignedRunReport(w, rep, res, signer)
+	} else {
+		werr = report.Write(w, rep, format, report.Options{Color: useColor(f.color, w)})
+	}
 	if werr == nil && format == report.FormatText {
 		writeRunSummary(w, res)
 	}
@@ -236,7 +278,11 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 		if err := file.Close(); werr == nil {
 			werr = err
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "mlgate: run %s (stage exit %d); wrote %s report to %s: %s\n", res.Verdict, res.ExitCode, format, f.output, report.Summary(rep))
+		what := string(format)
+		if signer != nil {
+			what = "signed json"
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "mlgate: run %s (stage exit %d); wrote %s report to %s: %s\n", res.Verdict, res.ExitCode, what, f.output, report.Summary(rep))
 	}
 	if werr != nil {
 		return &exitError{code: report.ExitError, err: fmt.Errorf("write report: %w", werr)}
@@ -284,4 +330,24 @@ func writeRunSummary(w io.Writer, res *sandbox.Result) {
 	for _, e := range res.Errors {
 		fmt.Fprintf(w, "  error: %s\n", report.Sanitize(e))
 	}
+}
+
+// writeSignedRunReport writes the run's JSON report as an in-toto
+// statement (predicate https://mlgate.dev/run-report/v1, subjects the
+// files the stage wrote under its --rw paths) in a DSSE envelope.
+func writeSignedRunReport(w io.Writer, rep *report.Report, res *sandbox.Result, signer crypto.Signer) error {
+	var js bytes.Buffer
+	if err := report.Write(&js, rep, report.FormatJSON, report.Options{}); err != nil {
+		return err
+	}
+	st, err := sandbox.NewReportStatement(js.Bytes(), res)
+	if err != nil {
+		return err
+	}
+	env, err := sandbox.SignReport(signer, st)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(env)
+	return err
 }
