@@ -74,6 +74,11 @@ type FileChange struct {
 	Type string `json:"type,omitempty"`
 	// Target is a symbolic link's target (added, modified).
 	Target string `json:"target,omitempty"`
+	// Nlink is the link count of an added regular file with more than
+	// one, and NamesSeen how many of its names are inside the watched
+	// trees: fewer means a hard link from elsewhere.
+	Nlink     uint64 `json:"nlink,omitempty"`
+	NamesSeen int    `json:"names_seen,omitempty"`
 }
 
 // File types of a FileChange.

@@ -28,11 +28,15 @@ type fileState struct {
 	mtime int64
 	ctime int64
 	mode  fs.FileMode
+	dev   uint64
+	nlink uint64
 }
 
 type snapshot struct {
 	root  string
 	files map[string]fileState
+	// truncated: the file limit stopped the walk.
+	truncated bool
 }
 
 // DefaultWatch returns the Python site-packages and dist-packages
@@ -113,6 +117,7 @@ func snapshotAll(roots []string) ([]snapshot, string) {
 				return nil
 			}
 			if total >= maxSnapshotFiles {
+				s.truncated = true
 				return fs.SkipAll
 			}
 			fi, err := d.Info()
@@ -121,6 +126,7 @@ func snapshotAll(roots []string) ([]snapshot, string) {
 			}
 			st := fileState{size: fi.Size(), mode: fi.Mode(), mtime: fi.ModTime().UnixNano()}
 			st.ino, st.ctime = inodeCtime(fi)
+			st.dev, st.nlink = devNlink(fi)
 			s.files[p] = st
 			total++
 			return nil
@@ -136,9 +142,24 @@ func snapshotAll(roots []string) ([]snapshot, string) {
 	return out, strings.Join(errs, "; ")
 }
 
-// diffSnapshots compares two snapshots of the same roots.
+type devIno struct{ dev, ino uint64 }
+
+// diffSnapshots compares two snapshots of the same roots. An added
+// regular file with more than one link gets its link count and the number
+// of its names found in the after snapshots (when they are complete), so
+// that a link from outside every watched tree shows.
 func diffSnapshots(before, after []snapshot) []FileChange {
 	out := []FileChange{}
+	names := map[devIno]int{}
+	complete := true
+	for _, a := range after {
+		complete = complete && !a.truncated
+		for _, st := range a.files {
+			if st.nlink > 1 && st.mode.IsRegular() {
+				names[devIno{st.dev, st.ino}]++
+			}
+		}
+	}
 	for i := range before {
 		if i >= len(after) {
 			break
@@ -165,6 +186,20 @@ func diffSnapshots(before, after []snapshot) []FileChange {
 		}
 		return out[i].Change < out[j].Change
 	})
+	if complete {
+		for i := range out {
+			c := &out[i]
+			if c.Change != ChangeAdded || c.Type != FileTypeRegular {
+				continue
+			}
+			for _, a := range after {
+				if st, ok := a.files[c.Path]; ok && st.nlink > 1 && st.ino != 0 {
+					c.Nlink, c.NamesSeen = st.nlink, names[devIno{st.dev, st.ino}]
+					break
+				}
+			}
+		}
+	}
 	return out
 }
 

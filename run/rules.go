@@ -71,6 +71,16 @@ var (
 		Doc:         "A file in a tree named with --watch was added, modified or removed while the stage ran. Watches are for paths that should change only in known ways, such as the model output directory; this rule lists each change so it can be reviewed.",
 		Remediation: "Check that the change is expected; if it is, record it in the stage's policy, otherwise find the process that made it.",
 	})
+	RuleOutputSymlink = finding.Register(&finding.Rule{
+		ID: "run/output-symlink-escape", Title: "Symbolic link in an output pointing outside it", Severity: finding.High,
+		Doc:         "The stage left a symbolic link in one of its --rw outputs (or a --watch tree) that points outside that tree: an absolute target, or a relative one that climbs out with \"..\". An absolute target inside the same tree, and a relative link that stays inside it, are not reported. The sandbox kept the stage from touching the target, but the link outlives the stage: a later job that reads the output (a signing, upload or deployment step, often with more privilege and no sandbox) follows it and reads or overwrites a file of the runner, such as its credentials or a CI script.",
+		Remediation: "Find the code that made the link (file_changes in the report lists its target). Outputs should contain regular files; copy the target in, or make the link relative and inside the output. Later jobs should not follow links in artifacts (mlgate sign refuses them unless --allow-symlinks, and then only inside the model).",
+	})
+	RuleOutputHardlink = finding.Register(&finding.Rule{
+		ID: "run/output-hardlink-escape", Title: "New file in an output is a hard link to a file elsewhere", Severity: finding.High,
+		Doc:         "A file that appeared in one of the stage's --rw outputs during the run has more hard links than mlgate found names for inside the trees it watches: the same inode is also reachable from somewhere else on the runner. Writing to the output file (a later job updating or truncating it) writes that other file, and reading it reads that file. The sandbox's landlock policy keeps the stage itself from linking files from outside its writable trees into them, so this points to a sandbox layer that was not active or to another process on the runner working in the output while the stage ran. Links between files inside the watched trees are not reported.",
+		Remediation: "Find which file the link shares its inode with (find / -xdev -samefile PATH), remove the output, and check that the landlock layer was active and that nothing else writes into the stage's output directories while it runs.",
+	})
 	RuleDuration = finding.Register(&finding.Rule{
 		ID: "run/duration-anomaly", Title: "Stage ran far longer than its history", Severity: finding.Medium,
 		Doc:         "The stage took more than three times the median of its recorded history (--history, at least three earlier runs). A build or training step that suddenly runs much longer is on the seed's checklist of signs of compromise: miners, exfiltration and brute force all cost time.",
@@ -467,6 +477,7 @@ func (d *detector) final(res *Result) []finding.Finding {
 			}
 		}
 	}
+	out = d.outputLinks(res, out)
 	if med, ok := median(d.o.History); ok && len(d.o.History) >= 3 && res.Duration > 3*med {
 		out = d.add(out, RuleDuration, "stage "+strings.Join(res.Command, " "),
 			fmt.Sprintf("the stage took %s; the median of its %d recorded runs is %s", res.Duration.Round(time.Millisecond), len(d.o.History), med.Round(time.Millisecond)),
@@ -538,4 +549,62 @@ func (d *detector) hostSocket(ev *Event, out []finding.Finding) []finding.Findin
 var resolverSockets = map[string]bool{
 	"/var/run/nscd/socket": true, "/run/nscd/socket": true,
 	"/run/systemd/resolve/io.systemd.Resolve": true, "/run/systemd/userdb/io.systemd.DynamicUser": true,
+}
+
+// outputLinks reports symbolic links that leave their output or watched
+// tree, and new hard links to files outside every watched tree.
+func (d *detector) outputLinks(res *Result, out []finding.Finding) []finding.Finding {
+	for _, c := range res.FileChanges {
+		if c.Change == ChangeRemoved {
+			continue
+		}
+		rwTree := treeOf(c.Path, d.o.RW)
+		tree := rwTree
+		if tree == "" {
+			tree = treeOf(c.Path, d.o.Watch)
+		}
+		if tree == "" {
+			continue
+		}
+		switch {
+		case c.Type == FileTypeSymlink && c.Target != "":
+			if why := symlinkEscape(c.Path, c.Target, tree); why != "" {
+				out = d.add(out, RuleOutputSymlink, "file "+c.Path,
+					fmt.Sprintf("%s was left as a symbolic link to %s, %s %s", c.Path, c.Target, why, tree), c.Path+" -> "+c.Target)
+			}
+		case c.Type == FileTypeRegular && c.Change == ChangeAdded && c.Nlink > 1 && uint64(c.NamesSeen) < c.Nlink && rwTree != "":
+			out = d.add(out, RuleOutputHardlink, "file "+c.Path,
+				fmt.Sprintf("%s appeared with %d hard links, but only %d of its names are inside the watched trees: it is also reachable outside them", c.Path, c.Nlink, c.NamesSeen),
+				fmt.Sprintf("%s nlink=%d", c.Path, c.Nlink))
+		}
+	}
+	return out
+}
+
+// treeOf returns the most specific of roots that contains p, or "".
+func treeOf(p string, roots []string) string {
+	best := ""
+	for _, r := range roots {
+		if under(p, r) && len(r) > len(best) {
+			best = r
+		}
+	}
+	return best
+}
+
+// symlinkEscape says how a link at path with target leaves tree ("" when
+// it stays inside). The check is lexical, as a later reader of a copy of
+// the output would resolve it; links to links are each checked when the
+// stage made them.
+func symlinkEscape(path, target, tree string) string {
+	if filepath.IsAbs(target) {
+		if under(filepath.Clean(target), tree) {
+			return ""
+		}
+		return "an absolute target outside"
+	}
+	if !under(filepath.Clean(filepath.Join(filepath.Dir(path), target)), tree) {
+		return "a relative target that climbs out of"
+	}
+	return ""
 }

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -825,5 +826,89 @@ func TestStageSignedReport(t *testing.T) {
 	v, _ = VerifyReport(env2, &key.PublicKey, empty)
 	if !v.OK() || v.Statement.Predicate.Subjects != SubjectsReport || len(v.Statement.Subject) != 1 || v.Statement.Subject[0].Name != ReportSubjectName {
 		t.Errorf("report-only statement: %v %+v", failureKinds(v), v.Statement)
+	}
+}
+
+// TestStageOutputLinks: links the stage leaves in its output are checked
+// after the run. Links that leave the output are reported; links that stay
+// inside it, and hard links between its own files, are not.
+func TestStageOutputLinks(t *testing.T) {
+	work := outsideTmp(t)
+	_ = os.Chmod(work, 0o755)
+	out := filepath.Join(work, "out")
+	os.MkdirAll(filepath.Join(out, "sub"), 0o755)
+	script := "cd " + out + " && echo w > model.bin && ln -s /etc/passwd creds && ln -s ../../ci.sh sub/up && " +
+		"ln -s model.bin latest && ln -s ../model.bin sub/cfg && ln -s " + out + "/model.bin abs-inside && ln model.bin model-copy.bin"
+	s := stage(t, Options{Argv: []string{"sh", "-c", script}, Dir: work, RW: []string{out}})
+	if s.res.ExitCode != 0 {
+		t.Fatalf("exit %d: %s", s.res.ExitCode, s.stdout)
+	}
+	var escaped []string
+	for _, f := range s.res.Findings {
+		switch f.RuleID {
+		case "run/output-symlink-escape":
+			escaped = append(escaped, f.Evidence)
+		case "run/output-hardlink-escape":
+			t.Errorf("a hard link between two output files reported: %s", f.Message)
+		}
+	}
+	sort.Strings(escaped)
+	want := []string{out + "/creds -> /etc/passwd", out + "/sub/up -> ../../ci.sh"}
+	if strings.Join(escaped, "|") != strings.Join(want, "|") {
+		t.Errorf("escaping links reported: %q, want %q", escaped, want)
+	}
+	types := map[string]string{}
+	for _, c := range s.res.FileChanges {
+		types[strings.TrimPrefix(c.Path, out+"/")] = c.Type + ":" + c.Target
+	}
+	if types["creds"] != "symlink:/etc/passwd" || types["model.bin"] != "file:" || types["latest"] != "symlink:model.bin" {
+		t.Errorf("file changes: %v", types)
+	}
+}
+
+// TestStageOutputHardLinkFromOutside: a file linked into the output from
+// a directory mlgate does not watch is reported. The stage itself cannot
+// make such a link (landlock refuses to link from outside its writable
+// trees), so the test makes it from outside the sandbox while the stage
+// runs, as another process on the runner could.
+func TestStageOutputHardLinkFromOutside(t *testing.T) {
+	work := outsideTmp(t)
+	_ = os.Chmod(work, 0o755)
+	out := filepath.Join(work, "out")
+	elsewhere := filepath.Join(work, "elsewhere")
+	os.MkdirAll(out, 0o755)
+	os.MkdirAll(elsewhere, 0o755)
+	secret := filepath.Join(elsewhere, "ci-script.sh")
+	os.WriteFile(secret, []byte("#!/bin/sh\n"), 0o755)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 3000; i++ {
+			if _, err := os.Stat(filepath.Join(out, "ready")); err == nil {
+				os.Link(secret, filepath.Join(out, "planted.sh"))
+				os.WriteFile(filepath.Join(out, "go"), nil, 0o644)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	// The stage also tries the link itself: landlock must refuse it.
+	script := fmt.Sprintf("cd %[1]s && touch ready && ln %[2]s own-link.sh; echo ln=$?; while [ ! -e go ]; do sleep 0.01; done", out, secret)
+	s := stage(t, Options{Argv: []string{"sh", "-c", script}, Dir: work, RW: []string{out}})
+	<-done
+	if !strings.Contains(s.stdout, "ln=1") {
+		t.Errorf("the stage linked a file from outside its writable tree: %q", s.stdout)
+	}
+	found := 0
+	for _, f := range s.res.Findings {
+		if f.RuleID == "run/output-hardlink-escape" {
+			found++
+			if !strings.Contains(f.Message, out+"/planted.sh appeared with 2 hard links, but only 1") {
+				t.Errorf("message: %s", f.Message)
+			}
+		}
+	}
+	if found != 1 {
+		t.Errorf("%d hard-link findings, want 1: %v", found, s.res.Findings)
 	}
 }
