@@ -94,11 +94,14 @@ type Result struct {
 	Watched       []string `json:"watched"`
 	// Dir is the stage's working directory and Outputs its --rw paths
 	// (absolute).
-	Dir         string            `json:"dir"`
-	Outputs     []string          `json:"outputs"`
-	FileChanges []FileChange      `json:"file_changes"`
-	Findings    []finding.Finding `json:"-"`
-	Errors      []string          `json:"errors,omitempty"`
+	Dir         string       `json:"dir"`
+	Outputs     []string     `json:"outputs"`
+	FileChanges []FileChange `json:"file_changes"`
+	// HiddenLinked lists hidden credential files that have other hard
+	// links ("PATH (N links)"): hiding covers a path, not the file.
+	HiddenLinked []string          `json:"hidden_linked,omitempty"`
+	Findings     []finding.Finding `json:"-"`
+	Errors       []string          `json:"errors,omitempty"`
 }
 
 // Verdicts.

@@ -81,6 +81,11 @@ var (
 		Doc:         "A file that appeared in one of the stage's --rw outputs during the run has more hard links than mlgate found names for inside the trees it watches: the same inode is also reachable from somewhere else on the runner. Writing to the output file (a later job updating or truncating it) writes that other file, and reading it reads that file. The sandbox's landlock policy keeps the stage itself from linking files from outside its writable trees into them, so this points to a sandbox layer that was not active or to another process on the runner working in the output while the stage ran. Links between files inside the watched trees are not reported.",
 		Remediation: "Find which file the link shares its inode with (find / -xdev -samefile PATH), remove the output, and check that the landlock layer was active and that nothing else writes into the stage's output directories while it runs.",
 	})
+	RuleCredentialLinked = finding.Register(&finding.Rule{
+		ID: "run/credential-hard-link", Title: "Hidden credential file has another hard link", Severity: finding.Medium,
+		Doc:         "mlgate hides the runner's credential files from the stage by covering their paths. A credential file (or the signing key) that has another hard link is the same file under a second name, and that name is not covered: wherever it lies outside the hidden directories and is readable, the stage can read the credential through it. The report's credential layer lists the files concerned; mlgate cannot tell where the other names are without searching the whole file system.",
+		Remediation: "Find the other names (find / -xdev -samefile PATH) and remove them, or move the credential so it has one link; backup tools and dotfile managers that hard-link files are the usual cause.",
+	})
 	RuleDuration = finding.Register(&finding.Rule{
 		ID: "run/duration-anomaly", Title: "Stage ran far longer than its history", Severity: finding.Medium,
 		Doc:         "The stage took more than three times the median of its recorded history (--history, at least three earlier runs). A build or training step that suddenly runs much longer is on the seed's checklist of signs of compromise: miners, exfiltration and brute force all cost time.",
@@ -478,6 +483,13 @@ func (d *detector) final(res *Result) []finding.Finding {
 		}
 	}
 	out = d.outputLinks(res, out)
+	for _, h := range res.HiddenLinked {
+		p := h
+		if i := strings.LastIndex(p, " ("); i > 0 {
+			p = p[:i]
+		}
+		out = d.add(out, RuleCredentialLinked, "file "+p, h+" is hidden from the stage, but its other hard links are not: the stage can read it through them where they are readable", h)
+	}
 	if med, ok := median(d.o.History); ok && len(d.o.History) >= 3 && res.Duration > 3*med {
 		out = d.add(out, RuleDuration, "stage "+strings.Join(res.Command, " "),
 			fmt.Sprintf("the stage took %s; the median of its %d recorded runs is %s", res.Duration.Round(time.Millisecond), len(d.o.History), med.Round(time.Millisecond)),

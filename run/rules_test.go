@@ -163,6 +163,8 @@ func TestFinalRules(t *testing.T) {
 		{"new file linked inside the output", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/w/out/m.bin", Change: ChangeAdded, Root: "/w/out", Type: FileTypeRegular, Nlink: 2, NamesSeen: 2}}}, "run/output-hardlink-escape", false},
 		{"old file with links modified", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/w/out/m.bin", Change: ChangeModified, Root: "/w/out", Type: FileTypeRegular, Nlink: 3, NamesSeen: 1}}}, "run/output-hardlink-escape", false},
 		{"linked file in a watch, not an output", Options{Watch: []string{"/w/data"}}, Result{FileChanges: []FileChange{{Path: "/w/data/m.bin", Change: ChangeAdded, Root: "/w/data", Type: FileTypeRegular, Nlink: 2, NamesSeen: 1}}}, "run/output-hardlink-escape", false},
+		{"linked credential", Options{}, Result{HiddenLinked: []string{"/home/r/.netrc (2 links)"}}, "run/credential-hard-link", true},
+		{"credentials with one link", Options{}, Result{Layers: []Layer{{Name: LayerCredentials, Active: true, Reason: "hidden: /home/r/.netrc"}}}, "run/credential-hard-link", false},
 		{"host network by request", Options{Network: NetworkHost}, Result{Layers: []Layer{{Name: LayerNetNS, Reason: "--network host"}}}, "run/isolation-layer-missing", false},
 	}
 	for _, c := range cases {
@@ -191,7 +193,7 @@ func TestRulesRegistered(t *testing.T) {
 	for _, id := range []string{"run/crypto-miner", "run/miner-pool-port", "run/reverse-shell", "run/network-tool-offline", "run/http-server",
 		"run/cloud-metadata", "run/credential-access", "run/exec-from-memory", "run/site-packages-modified", "run/watched-path-changed",
 		"run/duration-anomaly", "run/egress-denied", "run/egress-private-address", "run/unexpected-executable", "run/isolation-layer-missing",
-		"run/output-symlink-escape", "run/output-hardlink-escape"} {
+		"run/output-symlink-escape", "run/output-hardlink-escape", "run/credential-hard-link"} {
 		if _, ok := finding.Lookup(id); !ok {
 			t.Errorf("%s not registered", id)
 		}

@@ -912,3 +912,46 @@ func TestStageOutputHardLinkFromOutside(t *testing.T) {
 		t.Errorf("%d hard-link findings, want 1: %v", found, s.res.Findings)
 	}
 }
+
+// TestStageCredentialHardLink: hiding covers a credential's path; a second
+// hard link to it stays readable. mlgate cannot cover it, but says so:
+// in the credential layer's reason and with a finding.
+func TestStageCredentialHardLink(t *testing.T) {
+	home := outsideTmp(t)
+	_ = os.Chmod(home, 0o755)
+	os.MkdirAll(filepath.Join(home, ".aws"), 0o755)
+	os.MkdirAll(filepath.Join(home, "backup"), 0o755)
+	netrc := filepath.Join(home, ".netrc")
+	os.WriteFile(netrc, []byte("netrc-secret-value"), 0o644)
+	os.WriteFile(filepath.Join(home, ".aws/credentials"), []byte("aws-secret-value"), 0o644)
+	os.WriteFile(filepath.Join(home, ".aws/config"), []byte("[default]"), 0o644)
+	if err := os.Link(netrc, filepath.Join(home, "backup/netrc.bak")); err != nil {
+		t.Skip("cannot hard-link here: ", err)
+	}
+	// A hard link inside a hidden directory is found too.
+	if err := os.Link(filepath.Join(home, ".aws/config"), filepath.Join(home, "backup/aws-config")); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=/usr/bin:/bin", "HOME=" + home}
+	s := stage(t, Options{Argv: []string{"sh", "-c", fmt.Sprintf("cat %[1]s/.netrc; echo; cat %[1]s/backup/netrc.bak", home)}, Home: home, Environ: env})
+	// The limit is real: the covered path fails, the other name is read.
+	if strings.Count(s.stdout, "netrc-secret-value") != 1 {
+		t.Errorf("stdout %q", s.stdout)
+	}
+	var linked []string
+	for _, f := range s.res.Findings {
+		if f.RuleID == "run/credential-hard-link" {
+			linked = append(linked, f.Evidence)
+		}
+	}
+	sort.Strings(linked)
+	want := []string{home + "/.aws/config (2 links)", home + "/.netrc (2 links)"}
+	if strings.Join(linked, "|") != strings.Join(want, "|") {
+		t.Errorf("credential-hard-link findings %q, want %q", linked, want)
+	}
+	for _, l := range s.res.Layers {
+		if l.Name == LayerCredentials && (!l.Active || !strings.Contains(l.Reason, "NOT covered: other hard links of "+home+"/.aws/config (2 links)")) {
+			t.Errorf("credential layer: active %v, %s", l.Active, l.Reason)
+		}
+	}
+}

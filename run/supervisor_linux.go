@@ -117,6 +117,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Argv: o.Argv, Env: env, Dir: o.Dir, Network: o.Network, RW: o.RW, RO: o.RO,
 		Hide: append(credentialPaths(home, o.AllowCredentials), clean(o.Hide)...), Monitor: !o.NoMonitor,
 	}
+	res.HiddenLinked = hiddenHardLinks(cfg.Hide)
 
 	// Egress proxy.
 	var proxyDir *os.File
@@ -346,6 +347,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		order[n] = i
 	}
 	sort.SliceStable(res.Layers, func(i, j int) bool { return order[res.Layers[i].Name] < order[res.Layers[j].Name] })
+	noteHiddenLinks(res)
 
 	after, snapErr2 := snapshotAll(roots)
 	if snapErr2 != "" {
