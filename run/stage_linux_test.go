@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -952,6 +953,91 @@ func TestStageCredentialHardLink(t *testing.T) {
 	for _, l := range s.res.Layers {
 		if l.Name == LayerCredentials && (!l.Active || !strings.Contains(l.Reason, "NOT covered: other hard links of "+home+"/.aws/config (2 links)")) {
 			t.Errorf("credential layer: active %v, %s", l.Active, l.Reason)
+		}
+	}
+}
+
+// TestStageStressConcurrentExecs: 20 shells at once, each starting 100
+// short-lived processes and making 3 connect attempts to a loopback port,
+// plus background processes left running. Every exec and connect must be
+// recorded exactly once, the supervisor must not deadlock (a watchdog
+// dumps every goroutine if the run does not end), and nothing of the
+// stage may survive it.
+func TestStageStressConcurrentExecs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	if why := sandboxAvailable(); why != "" {
+		t.Skip(why)
+	}
+	if ensureHelper() == "" {
+		t.Skip("no helper copy")
+	}
+	const shells, perShell, connects = 20, 100, 3
+	marker := fmt.Sprintf("mlgate-stress-%d-%d", os.Getpid(), time.Now().UnixNano())
+	port := "47613"
+	loop := fmt.Sprintf("i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done; %s connectn 127.0.0.1:%s %d >/dev/null", perShell, ensureHelper(), port, connects)
+	script := fmt.Sprintf("for j in $(seq %d); do sh -c '%s' worker & done; "+
+		"for j in 1 2 3; do (sh -c 'sleep 1000; true' %s &) ; done; wait; echo all-done", shells, loop, marker)
+	var out, errb bytes.Buffer
+	o := Options{
+		Argv: []string{"sh", "-c", script}, Dir: "/", Stdout: &out, Stderr: &errb, NoDefaultWatch: true,
+		Environ: []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + os.Getenv("HOME"), envHelper + "=1"}, Env: []string{envHelper},
+	}
+	type result struct {
+		res *Result
+		err error
+	}
+	done := make(chan result, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	go func() {
+		r, err := Run(ctx, o)
+		done <- result{r, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(3 * time.Minute):
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		t.Fatalf("the run did not end: deadlock?\n%s", buf[:n])
+	}
+	if r.err != nil {
+		if strings.Contains(r.err.Error(), "start the sandbox") {
+			t.Skip(r.err)
+		}
+		t.Fatal(r.err)
+	}
+	res := r.res
+	trues, conns, workers, sleepers := 0, 0, 0, 0
+	for _, e := range res.Events {
+		switch {
+		case e.Kind == EventExec && len(e.Argv) == 4 && e.Argv[3] == marker:
+			sleepers++
+		case e.Kind == EventExec && e.Path == "/bin/true":
+			trues++
+		case e.Kind == EventExec && len(e.Argv) == 4 && e.Argv[3] == "worker":
+			workers++
+		case e.Kind == EventConnect && e.Addr == "127.0.0.1" && strconv.Itoa(e.Port) == port:
+			conns++
+		}
+	}
+	if trues != shells*perShell || conns != shells*connects || workers != shells || res.EventsDropped != 0 {
+		t.Errorf("recorded %d of %d execs, %d of %d connects, %d of %d workers (%d dropped)",
+			trues, shells*perShell, conns, shells*connects, workers, shells, res.EventsDropped)
+	}
+	if sleepers != 3 {
+		t.Errorf("%d of 3 background processes started", sleepers)
+	}
+	if !strings.Contains(out.String(), "all-done") || res.ExitCode != 0 || !layerActive(res, LayerExecMonitor) {
+		t.Errorf("exit %d, stdout %q, stderr %q", res.ExitCode, out.String(), errb.String())
+	}
+	// The background sleepers were killed with the stage.
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(marker)) {
+			t.Errorf("a stage process survived the run: %s %q", p, b)
 		}
 	}
 }
