@@ -274,3 +274,25 @@ func TestRunSignedReportAndVerify(t *testing.T) {
 		}
 	}
 }
+
+func TestRunAllowPrivateEgressFlag(t *testing.T) {
+	requireSandbox(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--allow-private-egress"}, "private, loopback and shared addresses allowed (--allow-private-egress)"},
+		{nil, "names that resolve to private, loopback, link-local or metadata addresses are refused"},
+	} {
+		args := append([]string{"run", "--no-default-watch", "--allow-host", "mirror.internal:443"}, c.args...)
+		code, _, errs := run(t, append(args, "--", "true")...)
+		if code != 0 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, summary lacks %q:\n%s", c.args, code, c.want, errs)
+		}
+	}
+	dir := t.TempDir()
+	pol := writeFile(t, filepath.Join(dir, "p.yaml"), "network: allow\nallow_hosts: [mirror.internal:443]\nallow_private_egress: true\n")
+	if code, _, errs := run(t, "run", "--no-default-watch", "--policy", pol, "--", "true"); code != 0 || !strings.Contains(errs, "(--allow-private-egress)") {
+		t.Errorf("policy allow_private_egress: exit %d\n%s", code, errs)
+	}
+}
