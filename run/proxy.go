@@ -191,8 +191,16 @@ func (p *proxy) handle(c net.Conn) {
 	}
 	var up net.Conn
 	err = errors.New("no address")
-	for _, a := range targets {
-		if up, err = p.dial(ctx, "tcp", netip.AddrPortFrom(a, uint16(port)).String()); err == nil {
+	for i, a := range targets {
+		// An address that does not answer must not use up the time of
+		// the ones after it.
+		actx, acancel := ctx, context.CancelFunc(func() {})
+		if i < len(targets)-1 {
+			actx, acancel = context.WithTimeout(ctx, 10*time.Second)
+		}
+		up, err = p.dial(actx, "tcp", netip.AddrPortFrom(a, uint16(port)).String())
+		acancel()
+		if err == nil {
 			break
 		}
 	}

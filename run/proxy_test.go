@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -218,6 +219,7 @@ func TestProxyResolvesOnceAndDialsTheAddress(t *testing.T) {
 		"mapped.example": {"::ffff:192.168.0.10"},
 		"public.example": {"203.0.113.9"},
 		"mixed.example":  {"10.0.0.6", "203.0.113.10"},
+		"two.example":    {"203.0.113.20", "203.0.113.21"}, // the first fails: the second is tried
 	}
 	var mu sync.Mutex
 	lookups := map[string]int{}
@@ -269,14 +271,15 @@ func TestProxyResolvesOnceAndDialsTheAddress(t *testing.T) {
 	}
 	addr := testProxy(t, mk(false))
 	want := map[string]int{"rebind.example:443": 403, "mirror.example:443": 403, "cgnat.example:443": 403, "meta.example:443": 403,
-		"mapped.example:443": 403, "public.example:443": 502, "mixed.example:443": 502, "[::1]:443": 403, "notlisted.example:443": 403}
+		"mapped.example:443": 403, "public.example:443": 502, "mixed.example:443": 502, "two.example:443": 502, "[::1]:443": 403, "notlisted.example:443": 403}
 	for target, code := range want {
 		if got := status(addr, target); got != code {
 			t.Errorf("%s: status %d, want %d", target, got, code)
 		}
 	}
 	mu.Lock()
-	if strings.Join(dialed, ",") != "203.0.113.9:443,203.0.113.10:443" && strings.Join(dialed, ",") != "203.0.113.10:443,203.0.113.9:443" {
+	sort.Strings(dialed)
+	if strings.Join(dialed, ",") != "203.0.113.10:443,203.0.113.20:443,203.0.113.21:443,203.0.113.9:443" {
 		t.Errorf("dialed %v, want only the public addresses, as literals", dialed)
 	}
 	for h, n := range lookups {
