@@ -45,10 +45,11 @@ const (
 	SubjectsReport  = "report"
 )
 
-// Limits on what VerifyReport accepts.
+// Limits on what VerifyReport accepts and NewReportStatement lists.
 const (
 	maxAttestSubjects = 1 << 20
 	maxAttestName     = 4096
+	maxUnhashedListed = 1000
 )
 
 // AttestSubject is one in-toto subject: a file and its digest.
@@ -77,6 +78,10 @@ type ReportPredicate struct {
 	WorkDir string `json:"work_dir"`
 	// Outputs are the --rw paths, named like the subjects.
 	Outputs []string `json:"outputs"`
+	// Unhashed are output files the stage wrote that could not be read
+	// to hash them ("NAME: reason"; the stage may have made them
+	// unreadable): they are not subjects.
+	Unhashed []string `json:"unhashed,omitempty"`
 	// Report is mlgate's JSON report of the run (docs/json-report.md).
 	Report json.RawMessage `json:"report"`
 }
@@ -113,21 +118,28 @@ func NewReportStatement(report []byte, res *Result) (*ReportStatement, error) {
 	}
 	seen := map[string]bool{}
 	for _, c := range res.FileChanges {
-		if c.Change == ChangeRemoved || c.Type != FileTypeRegular || !underAny(c.Path, res.Outputs) {
+		if c.Change == ChangeUnreadable && underAny(c.Path, res.Outputs) && len(st.Predicate.Unhashed) < maxUnhashedListed {
+			st.Predicate.Unhashed = append(st.Predicate.Unhashed, subjectName(c.Path, res.Dir)+"/: directory unreadable after the run; files under it were not compared")
 			continue
 		}
-		sum := c.SHA256
-		if sum == "" {
-			var err error
-			if sum, err = hashRegular(c.Path); err != nil {
-				return nil, fmt.Errorf("hash output %s: %w", c.Path, err)
-			}
+		if c.Change == ChangeRemoved || c.Type != FileTypeRegular || !underAny(c.Path, res.Outputs) {
+			continue
 		}
 		name := subjectName(c.Path, res.Dir)
 		if seen[name] {
 			continue
 		}
 		seen[name] = true
+		sum := c.SHA256
+		if sum == "" {
+			var err error
+			if sum, err = hashRegular(c.Path); err != nil {
+				if len(st.Predicate.Unhashed) < maxUnhashedListed {
+					st.Predicate.Unhashed = append(st.Predicate.Unhashed, name+": "+err.Error())
+				}
+				continue
+			}
+		}
 		st.Subject = append(st.Subject, AttestSubject{Name: name, Digest: map[string]string{"sha256": sum}})
 	}
 	sort.Slice(st.Subject, func(i, j int) bool { return st.Subject[i].Name < st.Subject[j].Name })

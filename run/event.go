@@ -86,6 +86,7 @@ const (
 	FileTypeRegular = "file"
 	FileTypeSymlink = "symlink"
 	FileTypeOther   = "other"
+	FileTypeDir     = "directory"
 )
 
 // File change kinds.
@@ -93,4 +94,8 @@ const (
 	ChangeAdded    = "added"
 	ChangeModified = "modified"
 	ChangeRemoved  = "removed"
+	// ChangeUnreadable: a directory mlgate could read before the run (or
+	// that did not exist) cannot be read after it, so the files under it
+	// were not compared (a stage can chmod a directory in its outputs).
+	ChangeUnreadable = "unreadable"
 )

@@ -15,6 +15,8 @@ import (
 const (
 	maxSnapshotFiles = 500000
 	maxHashBytes     = 1 << 30
+	// maxUnreadableDirs bounds the unreadable directories remembered per tree.
+	maxUnreadableDirs = 10000
 )
 
 // fileState identifies a file's content without reading it: the kernel
@@ -37,6 +39,8 @@ type snapshot struct {
 	files map[string]fileState
 	// truncated: the file limit stopped the walk.
 	truncated bool
+	// unreadable are the directories the walk could not list.
+	unreadable map[string]bool
 }
 
 // DefaultWatch returns the Python site-packages and dist-packages
@@ -108,10 +112,15 @@ func snapshotAll(roots []string) ([]snapshot, string) {
 	var errs []string
 	total := 0
 	for _, r := range roots {
-		s := snapshot{root: r, files: map[string]fileState{}}
+		s := snapshot{root: r, files: map[string]fileState{}, unreadable: map[string]bool{}}
 		err := filepath.WalkDir(r, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return nil // unreadable subtree: skip, it cannot be compared
+				// Unreadable subtree: it cannot be compared. A directory
+				// that becomes unreadable during the run is reported.
+				if d != nil && d.IsDir() && len(s.unreadable) < maxUnreadableDirs {
+					s.unreadable[p] = true
+				}
+				return nil
 			}
 			if d.IsDir() {
 				return nil
@@ -177,6 +186,11 @@ func diffSnapshots(before, after []snapshot) []FileChange {
 		for p, sb := range b.files {
 			if _, ok := a.files[p]; !ok {
 				out = append(out, FileChange{Path: p, Change: ChangeRemoved, Root: b.root, Type: fileType(sb.mode)})
+			}
+		}
+		for p := range a.unreadable {
+			if !b.unreadable[p] {
+				out = append(out, FileChange{Path: p, Change: ChangeUnreadable, Root: a.root, Type: FileTypeDir})
 			}
 		}
 	}

@@ -1041,3 +1041,35 @@ func TestStageStressConcurrentExecs(t *testing.T) {
 		}
 	}
 }
+
+// TestStageSignedReportUnreadableOutput: an output the supervisor cannot
+// read (the stage made it mode 000; only an unprivileged supervisor is
+// stopped by that) is listed as unhashed instead of failing the signature
+// or being passed off as covered.
+func TestStageSignedReportUnreadableOutput(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	work := outsideTmp(t)
+	_ = os.Chmod(work, 0o755)
+	os.Mkdir(filepath.Join(work, "out"), 0o755)
+	_, env := signedReport(t, key, work, "echo a > out/model.bin; echo b > out/locked; chmod 000 out/locked; mkdir out/hid; echo c > out/hid/x; chmod 000 out/hid")
+	t.Cleanup(func() { os.Chmod(filepath.Join(work, "out/hid"), 0o755) })
+	v, err := VerifyReport(env, &key.PublicKey, work)
+	if err != nil || !v.OK() {
+		t.Fatalf("verify: %v %v", err, failureKinds(v))
+	}
+	var names []string
+	for _, s := range v.Statement.Subject {
+		names = append(names, s.Name)
+	}
+	un := v.Statement.Predicate.Unhashed
+	if os.Geteuid() == 0 {
+		if strings.Join(names, ",") != "out/hid/x,out/locked,out/model.bin" || len(un) != 0 {
+			t.Errorf("as root every output is readable: subjects %v, unhashed %v", names, un)
+		}
+		return
+	}
+	sort.Strings(un)
+	if strings.Join(names, ",") != "out/model.bin" || len(un) != 2 || !strings.HasPrefix(un[0], "out/hid/: directory unreadable") || !strings.HasPrefix(un[1], "out/locked: ") {
+		t.Errorf("subjects %v, unhashed %v", names, un)
+	}
+}

@@ -267,7 +267,11 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 	}
 	var werr error
 	if signer != nil {
-		werr = writeSignedRunReport(w, rep, res, signer)
+		var unhashed []string
+		unhashed, werr = writeSignedRunReport(w, rep, res, signer)
+		for _, u := range unhashed {
+			fmt.Fprintf(cmd.ErrOrStderr(), "mlgate: warning: output not hashed, so not a subject of the signed report: %s\n", report.Sanitize(u))
+		}
 	} else {
 		werr = report.Write(w, rep, format, report.Options{Color: useColor(f.color, w)})
 	}
@@ -335,19 +339,20 @@ func writeRunSummary(w io.Writer, res *sandbox.Result) {
 // writeSignedRunReport writes the run's JSON report as an in-toto
 // statement (predicate https://mlgate.dev/run-report/v1, subjects the
 // files the stage wrote under its --rw paths) in a DSSE envelope.
-func writeSignedRunReport(w io.Writer, rep *report.Report, res *sandbox.Result, signer crypto.Signer) error {
+// It returns the outputs that could not be hashed.
+func writeSignedRunReport(w io.Writer, rep *report.Report, res *sandbox.Result, signer crypto.Signer) ([]string, error) {
 	var js bytes.Buffer
 	if err := report.Write(&js, rep, report.FormatJSON, report.Options{}); err != nil {
-		return err
+		return nil, err
 	}
 	st, err := sandbox.NewReportStatement(js.Bytes(), res)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	env, err := sandbox.SignReport(signer, st)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	_, err = w.Write(env)
-	return err
+	return st.Predicate.Unhashed, err
 }

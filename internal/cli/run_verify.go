@@ -49,6 +49,9 @@ type RunReportVerifyResult struct {
 	HaltReason string         `json:"halt_reason,omitempty"`
 	ExitCode   int            `json:"exit_code"`
 	Findings   map[string]int `json:"findings,omitempty"`
+	// Unhashed are outputs the run could not hash when it signed: not
+	// covered by the statement.
+	Unhashed []string `json:"unhashed,omitempty"`
 }
 
 func runReportVerify(cmd *cobra.Command, dir string, o *VerifyCommon) (bool, error) {
@@ -84,6 +87,7 @@ func verifyRunReport(cmd *cobra.Command, dir, file string, o *VerifyCommon, out 
 	if v.Statement != nil {
 		out.Subjects = len(v.Statement.Subject)
 		out.Command, out.Verdict, out.HaltReason, out.ExitCode, out.Findings = v.Command, v.Verdict, v.HaltReason, v.ExitCode, v.Findings
+		out.Unhashed = v.Statement.Predicate.Unhashed
 	}
 	if !v.OK() {
 		return verifyFailed(v.Err())
@@ -136,6 +140,9 @@ func printRunReportResult(cmd *cobra.Command, format string, out *RunReportVerif
 		}
 		fmt.Fprintf(stdout, "OK: run report %s is signed by key %.16s; %d output files match under %s; run of %q: verdict %s, stage exit %d, %s\n",
 			name, report.Sanitize(out.KeyID), out.Checked, report.Sanitize(out.Dir), report.Sanitize(strings.Join(out.Command, " ")), verdict, out.ExitCode, findings)
+		for _, u := range out.Unhashed {
+			fmt.Fprintf(stderr, "warning: the run could not hash this output, which the report therefore does not cover: %s\n", report.Sanitize(u))
+		}
 		return nil
 	case report.ExitFindings:
 		fmt.Fprintf(stdout, "FAILED: run report %s: %s\n", name, report.Sanitize(firstMessage(out)))
