@@ -72,8 +72,17 @@ func TestLearnRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("learned policy does not parse: %v\n%s", err, b)
 	}
-	if strings.Join(q.Executables, ",") != "/usr/bin/python3" || q.Secrets[0] != "HF_TOKEN" {
+	if strings.Join(q.Executables, ",") != "/usr/bin/python3" || q.Secrets[0] != "HF_TOKEN" || q.AllowPrivateEgress {
 		t.Errorf("round trip: %+v", q)
+	}
+	// A run allowed to reach private addresses keeps that in what it learns,
+	// as long as it used the network at all.
+	o.AllowPrivateEgress = true
+	if p := Learn(o, res); !p.AllowPrivateEgress {
+		t.Error("allow_private_egress not learned")
+	}
+	if p := Learn(o, &Result{}); p.AllowPrivateEgress {
+		t.Error("allow_private_egress learned for a run without egress")
 	}
 }
 
