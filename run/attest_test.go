@@ -104,3 +104,24 @@ func signRaw(s crypto.Signer, payload []byte) ([]byte, error) {
 	}
 	return env.MarshalJSON()
 }
+
+// The report-only subject's digest is over the report's bytes as they are
+// in the payload: characters JSON encoders like to escape must survive.
+func TestReportSubjectDigestRoundTrip(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	st, err := NewReportStatement([]byte("{\n  \"cmd\": \"a < b && c > d\",\n  \"u\": \"\\u00e9\\u2028\"\n}\n"), &Result{Dir: "/w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := SignReport(key, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := VerifyReport(env, &key.PublicKey, "/nonexistent")
+	if err != nil || !v.OK() || v.Statement.Predicate.Subjects != SubjectsReport {
+		t.Fatalf("%v %+v", err, v.Failures)
+	}
+	if _, err := NewReportStatement([]byte("{not json"), &Result{}); err == nil {
+		t.Error("a report that is not JSON was accepted")
+	}
+}
