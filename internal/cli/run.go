@@ -222,6 +222,9 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 				return usageErr("--sign-key env://%s: the stage would receive the signing key (%s is passed with --env/--secret)", name, name)
 			}
 		} else if abs, err := filepath.Abs(f.signKey); err == nil {
+			if real, err := filepath.EvalSymlinks(abs); err == nil {
+				abs = real // cover the file itself, whatever name leads to it
+			}
 			o.Hide = append(o.Hide, abs)
 		}
 		if signer, err = loadSigner(&SignCommon{Key: f.signKey}); err != nil {
