@@ -225,16 +225,24 @@ func writeKeyPair(t *testing.T, dir, name string) (priv, pub string) {
 func TestRunSignedReportAndVerify(t *testing.T) {
 	requireSandbox(t)
 	dir := t.TempDir()
-	keyDir := t.TempDir()
+	// The key lies where the stage can see the file system (not under the
+	// private /tmp): only hiding keeps it from the stage.
+	keyDir, err := os.MkdirTemp("/var/tmp", "mlgate-cli-key-")
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(keyDir) })
+	_ = os.Chmod(keyDir, 0o755)
 	priv, pub := writeKeyPair(t, keyDir, "run")
+	_ = os.Chmod(priv, 0o644)
 	_, otherPub := writeKeyPair(t, keyDir, "other")
 	out := filepath.Join(dir, "out")
 	os.Mkdir(out, 0o755)
 	rep := filepath.Join(dir, "run-report.intoto.json")
-	code, _, errs := run(t, "run", "--no-default-watch", "--rw", out, "--sign-key", priv, "-o", rep, "--",
+	code, stageOut, errs := run(t, "run", "--no-default-watch", "--rw", out, "--sign-key", priv, "-o", rep, "--",
 		"sh", "-c", "echo weights > "+out+"/model.bin; cat "+priv+" && echo KEY-READ")
-	if code != 1 || !strings.Contains(errs, "wrote signed json report to "+rep) {
-		t.Fatalf("run exit %d (the stage's cat must fail): %s", code, errs)
+	if code != 1 || !strings.Contains(errs, "wrote signed json report to "+rep) || strings.Contains(stageOut, "KEY-READ") || strings.Contains(stageOut, "PRIVATE KEY") {
+		t.Fatalf("run exit %d (the stage's cat must fail): %s%s", code, stageOut, errs)
 	}
 	b, _ := os.ReadFile(rep)
 	if !strings.Contains(string(b), `"payloadType":"application/vnd.in-toto+json"`) {
