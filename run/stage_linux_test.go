@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -642,7 +643,7 @@ func TestStageEgressPrivateRefused(t *testing.T) {
 		if a, ok := fake[host]; ok {
 			return []netip.Addr{netip.MustParseAddr(a)}, nil
 		}
-		return net.DefaultResolver.LookupNetIP(ctx, "ip", host) // localhost: /etc/hosts
+		return localhostOnly(ctx, host)
 	}
 	var rules []HostRule
 	for _, h := range []string{"localhost:" + port, "mirror.internal.example:443", "cgnat.example:443", "mapped.example:443", "127.0.0.1:" + port} {
@@ -692,7 +693,7 @@ func TestStageEgressPrivateAllowed(t *testing.T) {
 		if host == "meta.example" {
 			return []netip.Addr{netip.MustParseAddr("169.254.169.254")}, nil
 		}
-		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		return localhostOnly(ctx, host)
 	}
 	var rules []HostRule
 	for _, h := range []string{"localhost:" + port, "meta.example:80"} {
@@ -1072,4 +1073,22 @@ func TestStageSignedReportUnreadableOutput(t *testing.T) {
 	if strings.Join(names, ",") != "out/model.bin" || len(un) != 2 || !strings.HasPrefix(un[0], "out/hid/: directory unreadable") || !strings.HasPrefix(un[1], "out/locked: ") {
 		t.Errorf("subjects %v, unhashed %v", names, un)
 	}
+}
+
+// localhostOnly resolves "localhost" with the system resolver when
+// /etc/hosts names it (so the test takes the real lookup path without
+// sending a DNS query), else as 127.0.0.1; any other name fails.
+func localhostOnly(ctx context.Context, host string) ([]netip.Addr, error) {
+	if host != "localhost" {
+		return nil, fmt.Errorf("test resolver: no address for %s", host)
+	}
+	if b, err := os.ReadFile("/etc/hosts"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && f[0] == "127.0.0.1" && slices.Contains(f[1:], "localhost") {
+				return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+			}
+		}
+	}
+	return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
 }
