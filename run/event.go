@@ -47,6 +47,10 @@ type Event struct {
 	Method  string `json:"method,omitempty"`
 	Allowed *bool  `json:"allowed,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	// AddrClass is set when the proxy refused an allowed name because it
+	// resolved only to addresses it does not dial: the class of the
+	// first (loopback, private (10.0.0.0/8), link-local, cloud metadata...).
+	AddrClass string `json:"addr_class,omitempty"`
 
 	// Blocked is set when enforce mode refused the call.
 	Blocked bool `json:"blocked,omitempty"`
@@ -62,13 +66,36 @@ type FileChange struct {
 	Change string `json:"change"`
 	// Root is the watched tree the file is in.
 	Root string `json:"root"`
-	// SHA256 is the content hash after the run (added, modified).
+	// SHA256 is the content hash after the run (added, modified regular
+	// files up to 1 GiB; larger ones are not hashed here).
 	SHA256 string `json:"sha256,omitempty"`
+	// Type is file, symlink or other (after the run; before it for a
+	// removed file).
+	Type string `json:"type,omitempty"`
+	// Target is a symbolic link's target (added, modified).
+	Target string `json:"target,omitempty"`
+	// Nlink is the link count of an added regular file with more than
+	// one, and NamesSeen how many of its names are inside the watched
+	// trees: fewer means a hard link from elsewhere.
+	Nlink     uint64 `json:"nlink,omitempty"`
+	NamesSeen int    `json:"names_seen,omitempty"`
 }
+
+// File types of a FileChange.
+const (
+	FileTypeRegular = "file"
+	FileTypeSymlink = "symlink"
+	FileTypeOther   = "other"
+	FileTypeDir     = "directory"
+)
 
 // File change kinds.
 const (
 	ChangeAdded    = "added"
 	ChangeModified = "modified"
 	ChangeRemoved  = "removed"
+	// ChangeUnreadable: a directory mlgate could read before the run (or
+	// that did not exist) cannot be read after it, so the files under it
+	// were not compared (a stage can chmod a directory in its outputs).
+	ChangeUnreadable = "unreadable"
 )

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -79,6 +80,17 @@ func helperMain(args []string) int {
 		}
 		c.Close()
 		fmt.Println("connected")
+		return 0
+	case "connectn": // connectn ADDR N — N connect attempts, whatever their outcome
+		n, _ := strconv.Atoi(args[2])
+		ok := 0
+		for i := 0; i < n; i++ {
+			if c, err := net.Dial("tcp", args[1]); err == nil {
+				ok++
+				c.Close()
+			}
+		}
+		fmt.Printf("connected %d of %d\n", ok, n)
 		return 0
 	case "proxy": // proxy HOST:PORT... — CONNECT through $HTTPS_PROXY, expect an echo
 		code := 0

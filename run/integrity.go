@@ -15,6 +15,8 @@ import (
 const (
 	maxSnapshotFiles = 500000
 	maxHashBytes     = 1 << 30
+	// maxUnreadableDirs bounds the unreadable directories remembered per tree.
+	maxUnreadableDirs = 10000
 )
 
 // fileState identifies a file's content without reading it: the kernel
@@ -28,11 +30,17 @@ type fileState struct {
 	mtime int64
 	ctime int64
 	mode  fs.FileMode
+	dev   uint64
+	nlink uint64
 }
 
 type snapshot struct {
 	root  string
 	files map[string]fileState
+	// truncated: the file limit stopped the walk.
+	truncated bool
+	// unreadable are the directories the walk could not list.
+	unreadable map[string]bool
 }
 
 // DefaultWatch returns the Python site-packages and dist-packages
@@ -104,15 +112,21 @@ func snapshotAll(roots []string) ([]snapshot, string) {
 	var errs []string
 	total := 0
 	for _, r := range roots {
-		s := snapshot{root: r, files: map[string]fileState{}}
+		s := snapshot{root: r, files: map[string]fileState{}, unreadable: map[string]bool{}}
 		err := filepath.WalkDir(r, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return nil // unreadable subtree: skip, it cannot be compared
+				// Unreadable subtree: it cannot be compared. A directory
+				// that becomes unreadable during the run is reported.
+				if d != nil && d.IsDir() && len(s.unreadable) < maxUnreadableDirs {
+					s.unreadable[p] = true
+				}
+				return nil
 			}
 			if d.IsDir() {
 				return nil
 			}
 			if total >= maxSnapshotFiles {
+				s.truncated = true
 				return fs.SkipAll
 			}
 			fi, err := d.Info()
@@ -121,6 +135,7 @@ func snapshotAll(roots []string) ([]snapshot, string) {
 			}
 			st := fileState{size: fi.Size(), mode: fi.Mode(), mtime: fi.ModTime().UnixNano()}
 			st.ino, st.ctime = inodeCtime(fi)
+			st.dev, st.nlink = devNlink(fi)
 			s.files[p] = st
 			total++
 			return nil
@@ -136,9 +151,24 @@ func snapshotAll(roots []string) ([]snapshot, string) {
 	return out, strings.Join(errs, "; ")
 }
 
-// diffSnapshots compares two snapshots of the same roots.
+type devIno struct{ dev, ino uint64 }
+
+// diffSnapshots compares two snapshots of the same roots. An added
+// regular file with more than one link gets its link count and the number
+// of its names found in the after snapshots (when they are complete), so
+// that a link from outside every watched tree shows.
 func diffSnapshots(before, after []snapshot) []FileChange {
 	out := []FileChange{}
+	names := map[devIno]int{}
+	complete := true
+	for _, a := range after {
+		complete = complete && !a.truncated
+		for _, st := range a.files {
+			if st.nlink > 1 && st.mode.IsRegular() {
+				names[devIno{st.dev, st.ino}]++
+			}
+		}
+	}
 	for i := range before {
 		if i >= len(after) {
 			break
@@ -148,14 +178,19 @@ func diffSnapshots(before, after []snapshot) []FileChange {
 			sb, ok := b.files[p]
 			switch {
 			case !ok:
-				out = append(out, FileChange{Path: p, Change: ChangeAdded, Root: a.root, SHA256: hashFile(p, sa)})
+				out = append(out, changeOf(p, ChangeAdded, a.root, sa))
 			case sb != sa:
-				out = append(out, FileChange{Path: p, Change: ChangeModified, Root: a.root, SHA256: hashFile(p, sa)})
+				out = append(out, changeOf(p, ChangeModified, a.root, sa))
 			}
 		}
-		for p := range b.files {
+		for p, sb := range b.files {
 			if _, ok := a.files[p]; !ok {
-				out = append(out, FileChange{Path: p, Change: ChangeRemoved, Root: b.root})
+				out = append(out, FileChange{Path: p, Change: ChangeRemoved, Root: b.root, Type: fileType(sb.mode)})
+			}
+		}
+		for p := range a.unreadable {
+			if !b.unreadable[p] {
+				out = append(out, FileChange{Path: p, Change: ChangeUnreadable, Root: a.root, Type: FileTypeDir})
 			}
 		}
 	}
@@ -165,11 +200,46 @@ func diffSnapshots(before, after []snapshot) []FileChange {
 		}
 		return out[i].Change < out[j].Change
 	})
+	if complete {
+		for i := range out {
+			c := &out[i]
+			if c.Change != ChangeAdded || c.Type != FileTypeRegular {
+				continue
+			}
+			for _, a := range after {
+				if st, ok := a.files[c.Path]; ok && st.nlink > 1 && st.ino != 0 {
+					c.Nlink, c.NamesSeen = st.nlink, names[devIno{st.dev, st.ino}]
+					break
+				}
+			}
+		}
+	}
 	return out
 }
 
+// changeOf describes an added or modified file.
+func changeOf(p, change, root string, st fileState) FileChange {
+	c := FileChange{Path: p, Change: change, Root: root, Type: fileType(st.mode), SHA256: hashFile(p, st)}
+	if c.Type == FileTypeSymlink {
+		c.Target, _ = os.Readlink(p)
+	}
+	return c
+}
+
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return FileTypeRegular
+	case m&fs.ModeSymlink != 0:
+		return FileTypeSymlink
+	}
+	return FileTypeOther
+}
+
+// hashFile hashes a regular file of at most maxHashBytes ("" otherwise: a
+// digest of only part of a file would be a wrong digest).
 func hashFile(p string, st fileState) string {
-	if !st.mode.IsRegular() {
+	if !st.mode.IsRegular() || st.size > maxHashBytes {
 		return ""
 	}
 	f, err := os.Open(p)
@@ -178,7 +248,7 @@ func hashFile(p string, st fileState) string {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, io.LimitReader(f, maxHashBytes)); err != nil {
+	if n, err := io.Copy(h, io.LimitReader(f, maxHashBytes+1)); err != nil || n > maxHashBytes {
 		return ""
 	}
 	return hex.EncodeToString(h.Sum(nil))

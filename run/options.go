@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -49,12 +50,23 @@ type Options struct {
 	// Stdin, Stdout and Stderr are the stage's standard streams.
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
-	// Dial replaces the proxy's outbound dialer (tests).
+	// AllowPrivateEgress lets allowed names reach loopback, private
+	// (RFC 1918), shared (100.64.0.0/10) and unique-local addresses
+	// through the proxy (internal mirrors). Cloud metadata, link-local,
+	// unspecified, multicast and reserved addresses stay refused.
+	AllowPrivateEgress bool
+	// Dial replaces the proxy's outbound dialer (tests). It is given an
+	// IP literal and port.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Resolve replaces the proxy's name lookup (tests).
+	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
 	// NoUserNS runs without a user namespace; only possible as root.
 	NoUserNS bool
 	// NoMonitor disables the exec/connect monitor (for overhead figures).
 	NoMonitor bool
+	// Hide are more paths to hide from the stage like credential files
+	// (mlgate run hides its own signing key this way).
+	Hide []string
 	// Home is the runner's home directory (default $HOME).
 	Home string
 	// Environ is the supervisor's environment (default os.Environ()).
@@ -76,13 +88,20 @@ type Result struct {
 	Duration time.Duration `json:"duration_ns"`
 	Layers   []Layer       `json:"layers"`
 	// Env lists the names of the variables the stage received.
-	Env           []string          `json:"env"`
-	Events        []Event           `json:"events"`
-	EventsDropped int               `json:"events_dropped,omitempty"`
-	Watched       []string          `json:"watched"`
-	FileChanges   []FileChange      `json:"file_changes"`
-	Findings      []finding.Finding `json:"-"`
-	Errors        []string          `json:"errors,omitempty"`
+	Env           []string `json:"env"`
+	Events        []Event  `json:"events"`
+	EventsDropped int      `json:"events_dropped,omitempty"`
+	Watched       []string `json:"watched"`
+	// Dir is the stage's working directory and Outputs its --rw paths
+	// (absolute).
+	Dir         string       `json:"dir"`
+	Outputs     []string     `json:"outputs"`
+	FileChanges []FileChange `json:"file_changes"`
+	// HiddenLinked lists hidden credential files that have other hard
+	// links ("PATH (N links)"): hiding covers a path, not the file.
+	HiddenLinked []string          `json:"hidden_linked,omitempty"`
+	Findings     []finding.Finding `json:"-"`
+	Errors       []string          `json:"errors,omitempty"`
 }
 
 // Verdicts.

@@ -18,20 +18,23 @@ import (
 // field mirrors a flag of mlgate run; flags given on the command line are
 // added to lists and override scalars.
 type Policy struct {
-	Version          int      `yaml:"version,omitempty"`
-	Mode             string   `yaml:"mode,omitempty"`
-	Network          string   `yaml:"network,omitempty"`
-	AllowHosts       []string `yaml:"allow_hosts,omitempty"`
-	RW               []string `yaml:"rw,omitempty"`
-	RO               []string `yaml:"ro,omitempty"`
-	AllowCredentials []string `yaml:"allow_credentials,omitempty"`
-	Env              []string `yaml:"env,omitempty"`
-	Secrets          []string `yaml:"secrets,omitempty"`
-	Watch            []string `yaml:"watch,omitempty"`
-	NoDefaultWatch   bool     `yaml:"no_default_watch,omitempty"`
-	History          string   `yaml:"history,omitempty"`
-	Timeout          string   `yaml:"timeout,omitempty"`
-	Executables      []string `yaml:"executables,omitempty"`
+	Version    int      `yaml:"version,omitempty"`
+	Mode       string   `yaml:"mode,omitempty"`
+	Network    string   `yaml:"network,omitempty"`
+	AllowHosts []string `yaml:"allow_hosts,omitempty"`
+	// AllowPrivateEgress lets allowed names resolve to private and
+	// loopback addresses (internal mirrors).
+	AllowPrivateEgress bool     `yaml:"allow_private_egress,omitempty"`
+	RW                 []string `yaml:"rw,omitempty"`
+	RO                 []string `yaml:"ro,omitempty"`
+	AllowCredentials   []string `yaml:"allow_credentials,omitempty"`
+	Env                []string `yaml:"env,omitempty"`
+	Secrets            []string `yaml:"secrets,omitempty"`
+	Watch              []string `yaml:"watch,omitempty"`
+	NoDefaultWatch     bool     `yaml:"no_default_watch,omitempty"`
+	History            string   `yaml:"history,omitempty"`
+	Timeout            string   `yaml:"timeout,omitempty"`
+	Executables        []string `yaml:"executables,omitempty"`
 }
 
 // Policy limits.
@@ -143,6 +146,7 @@ func Learn(o *Options, res *Result) *Policy {
 		}
 	}
 	p.AllowHosts = sortedKeys(hosts)
+	p.AllowPrivateEgress = o.AllowPrivateEgress && len(hosts) > 0
 	p.Executables = sortedKeys(execs)
 	p.RW = sortedKeys(written)
 	p.RO = append([]string{}, o.RO...)

@@ -12,6 +12,7 @@ version: 1
 mode: enforce
 network: allow
 allow_hosts: ["huggingface.co:443", "*.hf.co:443"]
+allow_private_egress: true
 rw: [./out]
 secrets: [HF_TOKEN]
 timeout: 2h
@@ -20,7 +21,7 @@ executables: [/usr/bin/python3]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Mode != ModeEnforce || p.Network != NetworkAllow || len(p.AllowHosts) != 2 || p.Secrets[0] != "HF_TOKEN" || p.Timeout != "2h" {
+	if p.Mode != ModeEnforce || p.Network != NetworkAllow || len(p.AllowHosts) != 2 || p.Secrets[0] != "HF_TOKEN" || p.Timeout != "2h" || !p.AllowPrivateEgress {
 		t.Errorf("%+v", p)
 	}
 	if p, err := ParsePolicy(nil); err != nil || p.Mode != "" {
@@ -71,8 +72,17 @@ func TestLearnRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("learned policy does not parse: %v\n%s", err, b)
 	}
-	if strings.Join(q.Executables, ",") != "/usr/bin/python3" || q.Secrets[0] != "HF_TOKEN" {
+	if strings.Join(q.Executables, ",") != "/usr/bin/python3" || q.Secrets[0] != "HF_TOKEN" || q.AllowPrivateEgress {
 		t.Errorf("round trip: %+v", q)
+	}
+	// A run allowed to reach private addresses keeps that in what it learns,
+	// as long as it used the network at all.
+	o.AllowPrivateEgress = true
+	if p := Learn(o, res); !p.AllowPrivateEgress {
+		t.Error("allow_private_egress not learned")
+	}
+	if p := Learn(o, &Result{}); p.AllowPrivateEgress {
+		t.Error("allow_private_egress learned for a run without egress")
 	}
 }
 

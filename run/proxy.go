@@ -61,7 +61,16 @@ func (r HostRule) Match(host string, port int) bool {
 // HTTP requests, checks them against the allow-list, and logs each one.
 type proxy struct {
 	allow []HostRule
-	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
+	// resolve turns an allowed name into addresses, once per request; the
+	// proxy then dials one of those addresses itself, so what was checked
+	// is what is connected to (no second lookup a rebinding DNS server
+	// could answer differently). nil: the system resolver.
+	resolve func(ctx context.Context, host string) ([]netip.Addr, error)
+	// allowPrivate lets allowed names reach private, loopback and shared
+	// (CGNAT) addresses: internal mirrors.
+	allowPrivate bool
+	// dial connects to an address (an IP literal and port).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// decide is called for every request; false blocks it even if allowed
 	// (enforce mode halting the run).
 	decide func(ev Event) bool
@@ -155,6 +164,19 @@ func (p *proxy) handle(c net.Conn) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		ev.Addr = a.String()
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Only names the allow-list lets through are looked up: a refused
+	// name must not leave the runner as a DNS query either.
+	var targets []netip.Addr
+	var resolveErr error
+	if ok {
+		targets, resolveErr = p.destinations(ctx, host, &ev)
+		if ev.AddrClass != "" {
+			ok = false
+			reason = ev.Reason
+		}
+	}
 	ev.Allowed = &ok
 	if !p.decide(ev) {
 		ok = false
@@ -163,8 +185,25 @@ func (p *proxy) handle(c net.Conn) {
 		io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmlgate run: egress to "+net.JoinHostPort(host, strconv.Itoa(port))+" denied: "+reason+"\n")
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	up, err := p.dial(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if resolveErr != nil || len(targets) == 0 {
+		io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n")
+		return
+	}
+	var up net.Conn
+	err = errors.New("no address")
+	for i, a := range targets {
+		// An address that does not answer must not use up the time of
+		// the ones after it.
+		actx, acancel := ctx, context.CancelFunc(func() {})
+		if i < len(targets)-1 {
+			actx, acancel = context.WithTimeout(ctx, 10*time.Second)
+		}
+		up, err = p.dial(actx, "tcp", netip.AddrPortFrom(a, uint16(port)).String())
+		acancel()
+		if err == nil {
+			break
+		}
+	}
 	cancel()
 	if err != nil {
 		io.WriteString(c, "HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n")
@@ -214,13 +253,153 @@ func relay(a, b net.Conn) {
 	<-done
 }
 
-// safeDialer dials out for the proxy and refuses addresses a stage has no
-// business reaching through it even when a name is allowed: loopback,
-// link-local and the other cloud metadata addresses (fd00:ec2::254,
-// Alibaba's 100.100.100.200), unspecified and multicast, so that a name
-// that resolves there (DNS rebinding) does not open a way in. Private
-// ranges stay reachable: allowed internal mirrors live there.
-func safeDialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
+// destinations resolves host (an IP literal is its own answer) and keeps
+// the addresses the proxy may dial. When none is left, ev is marked
+// refused: AddrClass names the class of the first refused address and
+// Reason says why. ev.Addr is the first address kept (or refused).
+func (p *proxy) destinations(ctx context.Context, host string, ev *Event) ([]netip.Addr, error) {
+	var addrs []netip.Addr
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		resolve := p.resolve
+		if resolve == nil {
+			resolve = func(ctx context.Context, h string) ([]netip.Addr, error) {
+				return net.DefaultResolver.LookupNetIP(ctx, "ip", h)
+			}
+		}
+		var err error
+		if addrs, err = resolve(ctx, host); err != nil {
+			ev.Reason += "; resolving it failed: " + err.Error()
+			return nil, err
+		}
+	}
+	if len(addrs) > maxResolvedAddrs {
+		addrs = addrs[:maxResolvedAddrs]
+	}
+	var keep []netip.Addr
+	var refused []string
+	firstClass, firstAddr := "", ""
+	for _, a := range addrs {
+		a = a.WithZone("")
+		if class := refusedAddr(a, p.allowPrivate); class != "" {
+			if firstClass == "" {
+				firstClass, firstAddr = class, a.String()
+			}
+			refused = append(refused, a.String()+" ("+class+")")
+			continue
+		}
+		keep = append(keep, a)
+	}
+	switch {
+	case len(keep) > 0:
+		ev.Addr = keep[0].String()
+		if len(refused) > 0 {
+			ev.Reason += "; skipped " + strings.Join(refused, ", ")
+		}
+	case firstClass != "":
+		ev.Addr, ev.AddrClass = firstAddr, firstClass
+		ev.Reason = "resolves to " + strings.Join(refused, ", ") + ": the proxy does not connect to " + firstClass + " addresses"
+		if !alwaysRefused(netip.MustParseAddr(firstAddr)) {
+			ev.Reason += " unless --allow-private-egress is given"
+		}
+	}
+	return keep, nil
+}
+
+// maxResolvedAddrs bounds the addresses tried for one request.
+const maxResolvedAddrs = 16
+
+var (
+	metadataPrefixes = []netip.Prefix{
+		netip.MustParsePrefix("169.254.169.254/32"), netip.MustParsePrefix("169.254.170.2/32"),
+		netip.MustParsePrefix("100.100.100.200/32"), netip.MustParsePrefix("fd00:ec2::254/128"),
+	}
+	// Never dialled: there is no legitimate proxy destination here.
+	alwaysPrefixes = []struct {
+		p     netip.Prefix
+		class string
+	}{
+		{netip.MustParsePrefix("0.0.0.0/8"), "unspecified (0.0.0.0/8)"},
+		{netip.MustParsePrefix("::/128"), "unspecified"},
+		{netip.MustParsePrefix("169.254.0.0/16"), "link-local"},
+		{netip.MustParsePrefix("fe80::/10"), "link-local"},
+		{netip.MustParsePrefix("224.0.0.0/4"), "multicast"},
+		{netip.MustParsePrefix("ff00::/8"), "multicast"},
+		{netip.MustParsePrefix("255.255.255.255/32"), "broadcast"},
+		{netip.MustParsePrefix("240.0.0.0/4"), "reserved (240.0.0.0/4)"},
+	}
+	// Private: refused unless allowPrivate.
+	privatePrefixes = []struct {
+		p     netip.Prefix
+		class string
+	}{
+		{netip.MustParsePrefix("127.0.0.0/8"), "loopback"},
+		{netip.MustParsePrefix("::1/128"), "loopback"},
+		{netip.MustParsePrefix("10.0.0.0/8"), "private (10.0.0.0/8)"},
+		{netip.MustParsePrefix("172.16.0.0/12"), "private (172.16.0.0/12)"},
+		{netip.MustParsePrefix("192.168.0.0/16"), "private (192.168.0.0/16)"},
+		{netip.MustParsePrefix("100.64.0.0/10"), "shared address space (100.64.0.0/10, CGNAT)"},
+		{netip.MustParsePrefix("fc00::/7"), "unique local (fc00::/7)"},
+		{netip.MustParsePrefix("fec0::/10"), "site-local (fec0::/10)"},
+	}
+	nat64Prefix = netip.MustParsePrefix("64:ff9b::/96")
+)
+
+// embeddedV4 returns the IPv4 address inside an IPv4-mapped
+// (::ffff:a.b.c.d) or NAT64 (64:ff9b::a.b.c.d) address, which reach that
+// IPv4 address; other addresses are returned as they are.
+func embeddedV4(a netip.Addr) netip.Addr {
+	a = a.Unmap()
+	if a.Is6() && nat64Prefix.Contains(a) {
+		b := a.As16()
+		return netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	}
+	return a
+}
+
+// alwaysRefused: cloud metadata, unspecified, link-local, multicast,
+// broadcast and reserved addresses, refused even with allowPrivate.
+func alwaysRefused(a netip.Addr) bool {
+	return refusedAddr(a, true) != ""
+}
+
+// refusedAddr returns why the proxy must not dial a ("" when it may):
+// the class of a private, loopback, link-local, metadata, unspecified,
+// multicast or reserved address. With allowPrivate, loopback, RFC 1918,
+// shared (CGNAT) and unique-local addresses are allowed; cloud metadata,
+// link-local, unspecified, multicast, broadcast and reserved never are.
+func refusedAddr(a netip.Addr, allowPrivate bool) string {
+	a = embeddedV4(a.WithZone(""))
+	if !a.IsValid() {
+		return "invalid"
+	}
+	for _, m := range metadataPrefixes {
+		if m.Contains(a) {
+			return "cloud metadata"
+		}
+	}
+	for _, r := range alwaysPrefixes {
+		if r.p.Contains(a) {
+			return r.class
+		}
+	}
+	if allowPrivate {
+		return ""
+	}
+	for _, r := range privatePrefixes {
+		if r.p.Contains(a) {
+			return r.class
+		}
+	}
+	return ""
+}
+
+// safeDialer dials out for the proxy. It checks the address of every
+// socket it connects (after resolution, as the kernel will use it)
+// with refusedAddr, a second line behind the proxy's own check of the
+// addresses it resolved.
+func safeDialer(allowPrivate bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	d := &net.Dialer{
 		Timeout: 30 * time.Second,
 		Control: func(network, address string, _ syscall.RawConn) error {
@@ -228,13 +407,19 @@ func safeDialer() func(ctx context.Context, network, addr string) (net.Conn, err
 			if err != nil {
 				return err
 			}
-			a := ap.Addr().Unmap()
-			if a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsUnspecified() || a.IsMulticast() ||
-				a == netip.MustParseAddr("fd00:ec2::254") || a == netip.MustParseAddr("100.100.100.200") {
-				return fmt.Errorf("refusing to proxy to %s", a)
+			if class := refusedAddr(ap.Addr(), allowPrivate); class != "" {
+				return fmt.Errorf("refusing to proxy to %s (%s)", ap.Addr(), class)
 			}
 			return nil
 		},
 	}
 	return d.DialContext
+}
+
+// egressPrivateNote completes the egress layer's reason.
+func egressPrivateNote(allowPrivate bool) string {
+	if allowPrivate {
+		return "; private, loopback and shared addresses allowed (--allow-private-egress)"
+	}
+	return "; names that resolve to private, loopback, link-local or metadata addresses are refused"
 }

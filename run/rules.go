@@ -71,6 +71,21 @@ var (
 		Doc:         "A file in a tree named with --watch was added, modified or removed while the stage ran. Watches are for paths that should change only in known ways, such as the model output directory; this rule lists each change so it can be reviewed.",
 		Remediation: "Check that the change is expected; if it is, record it in the stage's policy, otherwise find the process that made it.",
 	})
+	RuleOutputSymlink = finding.Register(&finding.Rule{
+		ID: "run/output-symlink-escape", Title: "Symbolic link in an output pointing outside it", Severity: finding.High,
+		Doc:         "The stage left a symbolic link in one of its --rw outputs (or a --watch tree) that points outside that tree: an absolute target, or a relative one that climbs out with \"..\". An absolute target inside the same tree, and a relative link that stays inside it, are not reported. A Python virtual environment created inside an output is reported for its bin/python links to the system interpreter: build environments do not belong in outputs that later jobs consume. The sandbox kept the stage from touching the target, but the link outlives the stage: a later job that reads the output (a signing, upload or deployment step, often with more privilege and no sandbox) follows it and reads or overwrites a file of the runner, such as its credentials or a CI script.",
+		Remediation: "Find the code that made the link (file_changes in the report lists its target). Outputs should contain regular files; copy the target in, or make the link relative and inside the output. Later jobs should not follow links in artifacts (mlgate sign refuses them unless --allow-symlinks, and then only inside the model).",
+	})
+	RuleOutputHardlink = finding.Register(&finding.Rule{
+		ID: "run/output-hardlink-escape", Title: "New file in an output is a hard link to a file elsewhere", Severity: finding.High,
+		Doc:         "A file that appeared in one of the stage's --rw outputs during the run has more hard links than mlgate found names for inside the trees it watches: the same inode is also reachable from somewhere else on the runner. Writing to the output file (a later job updating or truncating it) writes that other file, and reading it reads that file. The sandbox's landlock policy keeps the stage itself from linking files from outside its writable trees into them, so this points to a sandbox layer that was not active or to another process on the runner working in the output while the stage ran. Links between files inside the watched trees are not reported.",
+		Remediation: "Find which file the link shares its inode with (find / -xdev -samefile PATH), remove the output, and check that the landlock layer was active and that nothing else writes into the stage's output directories while it runs.",
+	})
+	RuleCredentialLinked = finding.Register(&finding.Rule{
+		ID: "run/credential-hard-link", Title: "Hidden credential file has another hard link", Severity: finding.Medium,
+		Doc:         "mlgate hides the runner's credential files from the stage by covering their paths. A credential file (or the signing key) that has another hard link is the same file under a second name, and that name is not covered: wherever it lies outside the hidden directories and is readable, the stage can read the credential through it. The report's credential layer lists the files concerned; mlgate cannot tell where the other names are without searching the whole file system.",
+		Remediation: "Find the other names (find / -xdev -samefile PATH) and remove them, or move the credential so it has one link; backup tools and dotfile managers that hard-link files are the usual cause.",
+	})
 	RuleDuration = finding.Register(&finding.Rule{
 		ID: "run/duration-anomaly", Title: "Stage ran far longer than its history", Severity: finding.Medium,
 		Doc:         "The stage took more than three times the median of its recorded history (--history, at least three earlier runs). A build or training step that suddenly runs much longer is on the seed's checklist of signs of compromise: miners, exfiltration and brute force all cost time.",
@@ -80,6 +95,11 @@ var (
 		ID: "run/egress-denied", Title: "Egress outside the allow-list", Severity: finding.High,
 		Doc:         "The stage asked the egress proxy for a destination that is not on its --allow-host list, and the proxy refused it. Either the allow-list is incomplete or code in the stage is trying to reach somewhere it should not.",
 		Remediation: "If the destination is legitimate, add it to the stage's policy (allow_hosts); otherwise find the code that made the request.",
+	})
+	RuleEgressPrivate = finding.Register(&finding.Rule{
+		ID: "run/egress-private-address", Title: "Allowed host resolved to a private or internal address", Severity: finding.High,
+		Doc:         "The stage asked the egress proxy for a host on its allow-list, but the name resolved only to addresses the proxy does not connect to: loopback (the runner's own services), private (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16), shared (100.64.0.0/10), unique-local (fc00::/7), link-local, cloud metadata, unspecified or multicast, also in IPv4-mapped and NAT64 form. The proxy checks the addresses it resolved and dials one of them itself, so a DNS answer that changes between the check and the connection (DNS rebinding) cannot redirect it. Either the allowed name points into the runner's network, or its DNS has been tampered with to reach internal services from the stage.",
+		Remediation: "Check what the name resolves to. If it is an internal mirror the stage should reach, run with --allow-private-egress (policy: allow_private_egress: true); metadata, link-local and multicast addresses stay refused even then.",
 	})
 	RuleUnexpectedExec = finding.Register(&finding.Rule{
 		ID: "run/unexpected-executable", Title: "Executable outside the stage policy", Severity: finding.Medium,
@@ -295,7 +315,7 @@ func (d *detector) event(ev *Event) []finding.Finding {
 	case EventEgress:
 		dest := ev.Host + ":" + strconv.Itoa(ev.Port)
 		loc := "egress " + dest
-		if metadataHosts[ev.Host] || metadataAddrs[ev.Host] {
+		if metadataHosts[ev.Host] || metadataAddrs[ev.Host] || metadataAddrs[ev.Addr] {
 			out = d.add(out, RuleMetadata, loc, "the stage asked the proxy for the cloud metadata service "+dest, dest)
 		}
 		if isPoolDomain(ev.Host) {
@@ -303,7 +323,11 @@ func (d *detector) event(ev *Event) []finding.Finding {
 		} else if poolPorts[ev.Port] && !isLoopback(ev.Host) {
 			out = d.add(out, RulePoolPort, loc, "the stage asked the proxy for "+dest+", a common mining-pool port", dest)
 		}
-		if ev.Allowed != nil && !*ev.Allowed {
+		switch {
+		case ev.Allowed == nil || *ev.Allowed:
+		case ev.AddrClass != "":
+			out = d.add(out, RuleEgressPrivate, loc, "the proxy refused "+ev.Method+" "+dest+": "+ev.Reason, dest+" -> "+ev.Addr)
+		default:
 			out = d.add(out, RuleEgressDenied, loc, "the proxy refused "+ev.Method+" "+dest+": "+ev.Reason, dest)
 		}
 	}
@@ -458,6 +482,14 @@ func (d *detector) final(res *Result) []finding.Finding {
 			}
 		}
 	}
+	out = d.outputLinks(res, out)
+	for _, h := range res.HiddenLinked {
+		p := h
+		if i := strings.LastIndex(p, " ("); i > 0 {
+			p = p[:i]
+		}
+		out = d.add(out, RuleCredentialLinked, "file "+p, h+" is hidden from the stage, but its other hard links are not: the stage can read it through them where they are readable", h)
+	}
 	if med, ok := median(d.o.History); ok && len(d.o.History) >= 3 && res.Duration > 3*med {
 		out = d.add(out, RuleDuration, "stage "+strings.Join(res.Command, " "),
 			fmt.Sprintf("the stage took %s; the median of its %d recorded runs is %s", res.Duration.Round(time.Millisecond), len(d.o.History), med.Round(time.Millisecond)),
@@ -529,4 +561,62 @@ func (d *detector) hostSocket(ev *Event, out []finding.Finding) []finding.Findin
 var resolverSockets = map[string]bool{
 	"/var/run/nscd/socket": true, "/run/nscd/socket": true,
 	"/run/systemd/resolve/io.systemd.Resolve": true, "/run/systemd/userdb/io.systemd.DynamicUser": true,
+}
+
+// outputLinks reports symbolic links that leave their output or watched
+// tree, and new hard links to files outside every watched tree.
+func (d *detector) outputLinks(res *Result, out []finding.Finding) []finding.Finding {
+	for _, c := range res.FileChanges {
+		if c.Change == ChangeRemoved {
+			continue
+		}
+		rwTree := treeOf(c.Path, d.o.RW)
+		tree := rwTree
+		if tree == "" {
+			tree = treeOf(c.Path, d.o.Watch)
+		}
+		if tree == "" {
+			continue
+		}
+		switch {
+		case c.Type == FileTypeSymlink && c.Target != "":
+			if why := symlinkEscape(c.Path, c.Target, tree); why != "" {
+				out = d.add(out, RuleOutputSymlink, "file "+c.Path,
+					fmt.Sprintf("%s was left as a symbolic link to %s, %s %s", c.Path, c.Target, why, tree), c.Path+" -> "+c.Target)
+			}
+		case c.Type == FileTypeRegular && c.Change == ChangeAdded && c.Nlink > 1 && uint64(c.NamesSeen) < c.Nlink && rwTree != "":
+			out = d.add(out, RuleOutputHardlink, "file "+c.Path,
+				fmt.Sprintf("%s appeared with %d hard links, but only %d of its names are inside the watched trees: it is also reachable outside them", c.Path, c.Nlink, c.NamesSeen),
+				fmt.Sprintf("%s nlink=%d", c.Path, c.Nlink))
+		}
+	}
+	return out
+}
+
+// treeOf returns the most specific of roots that contains p, or "".
+func treeOf(p string, roots []string) string {
+	best := ""
+	for _, r := range roots {
+		if under(p, r) && len(r) > len(best) {
+			best = r
+		}
+	}
+	return best
+}
+
+// symlinkEscape says how a link at path with target leaves tree ("" when
+// it stays inside). The check is lexical, as a later reader of a copy of
+// the output would resolve it; links to links are each checked when the
+// stage made them.
+func symlinkEscape(path, target, tree string) string {
+	if filepath.IsAbs(target) {
+		if under(filepath.Clean(target), tree) {
+			return ""
+		}
+		return "an absolute target outside"
+	}
+	if !under(filepath.Clean(filepath.Join(filepath.Dir(path), target)), tree) {
+		return "a relative target that climbs out of"
+	}
+	return ""
 }

@@ -94,6 +94,11 @@ func TestEventRules(t *testing.T) {
 
 		{"egress denied", "allow", Event{Kind: EventEgress, Host: "evil.example", Port: 443, Allowed: bptr(false), Method: "CONNECT"}, "run/egress-denied", true},
 		{"egress allowed", "allow", Event{Kind: EventEgress, Host: "huggingface.co", Port: 443, Allowed: bptr(true), Method: "CONNECT"}, "run/egress-denied", false},
+		{"allowed name resolved to loopback", "allow", Event{Kind: EventEgress, Host: "mirror.example", Port: 443, Addr: "127.0.0.1", AddrClass: "loopback", Allowed: bptr(false), Method: "CONNECT"}, "run/egress-private-address", true},
+		{"private refusal is not an allow-list miss", "allow", Event{Kind: EventEgress, Host: "mirror.example", Port: 443, Addr: "10.0.0.1", AddrClass: "private (10.0.0.0/8)", Allowed: bptr(false), Method: "CONNECT"}, "run/egress-denied", false},
+		{"allow-list miss is not a private refusal", "allow", Event{Kind: EventEgress, Host: "evil.example", Port: 443, Allowed: bptr(false), Method: "CONNECT"}, "run/egress-private-address", false},
+		{"allowed name with a private address allowed", "allow", Event{Kind: EventEgress, Host: "mirror.example", Port: 443, Addr: "10.0.0.1", Allowed: bptr(true), Method: "CONNECT"}, "run/egress-private-address", false},
+		{"name resolving to metadata", "allow", Event{Kind: EventEgress, Host: "innocent.example", Port: 80, Addr: "169.254.169.254", AddrClass: "cloud metadata", Allowed: bptr(false), Method: "CONNECT"}, "run/cloud-metadata", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -146,6 +151,20 @@ func TestFinalRules(t *testing.T) {
 		{"too little history", Options{History: hist[:2]}, Result{Duration: 450 * sec}, "run/duration-anomaly", false},
 		{"landlock missing", Options{}, Result{Layers: []Layer{{Name: LayerLandlock, Reason: "ENOSYS"}}}, "run/isolation-layer-missing", true},
 		{"proxy off by design", Options{Network: NetworkNone}, Result{Layers: []Layer{{Name: LayerEgressProxy, Reason: "not needed"}, {Name: LayerLandlock, Active: true}}}, "run/isolation-layer-missing", false},
+		{"absolute symlink in output", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/w/out/creds", Change: ChangeAdded, Root: "/w/out", Type: FileTypeSymlink, Target: "/home/runner/.aws/credentials"}}}, "run/output-symlink-escape", true},
+		{"climbing symlink in output", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/w/out/sub/x", Change: ChangeModified, Root: "/w/out", Type: FileTypeSymlink, Target: "../../ci/deploy.sh"}}}, "run/output-symlink-escape", true},
+		{"climbing symlink in a watched tree", Options{Watch: []string{"/w/models"}}, Result{FileChanges: []FileChange{{Path: "/w/models/m", Change: ChangeAdded, Root: "/w/models", Type: FileTypeSymlink, Target: "../../../etc/shadow"}}}, "run/output-symlink-escape", true},
+		{"relative symlink inside output", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/w/out/sub/latest", Change: ChangeAdded, Root: "/w/out", Type: FileTypeSymlink, Target: "../model-7.bin"}}}, "run/output-symlink-escape", false},
+		{"absolute symlink into the same output", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/w/out/latest", Change: ChangeAdded, Root: "/w/out", Type: FileTypeSymlink, Target: "/w/out/model-7.bin"}}}, "run/output-symlink-escape", false},
+		{"name with dots stays inside", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/w/out/a", Change: ChangeAdded, Root: "/w/out", Type: FileTypeSymlink, Target: "..b/c"}}}, "run/output-symlink-escape", false},
+		{"removed symlink", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/w/out/old", Change: ChangeRemoved, Root: "/w/out", Type: FileTypeSymlink}}}, "run/output-symlink-escape", false},
+		{"symlink outside outputs and watches", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/usr/lib/python3/dist-packages/x", Change: ChangeAdded, Root: "/usr/lib/python3/dist-packages", Type: FileTypeSymlink, Target: "/etc/passwd"}}}, "run/output-symlink-escape", false},
+		{"new file linked from elsewhere", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/w/out/m.bin", Change: ChangeAdded, Root: "/w/out", Type: FileTypeRegular, Nlink: 2, NamesSeen: 1}}}, "run/output-hardlink-escape", true},
+		{"new file linked inside the output", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/w/out/m.bin", Change: ChangeAdded, Root: "/w/out", Type: FileTypeRegular, Nlink: 2, NamesSeen: 2}}}, "run/output-hardlink-escape", false},
+		{"old file with links modified", Options{RW: []string{"/w/out"}}, Result{FileChanges: []FileChange{{Path: "/w/out/m.bin", Change: ChangeModified, Root: "/w/out", Type: FileTypeRegular, Nlink: 3, NamesSeen: 1}}}, "run/output-hardlink-escape", false},
+		{"linked file in a watch, not an output", Options{Watch: []string{"/w/data"}}, Result{FileChanges: []FileChange{{Path: "/w/data/m.bin", Change: ChangeAdded, Root: "/w/data", Type: FileTypeRegular, Nlink: 2, NamesSeen: 1}}}, "run/output-hardlink-escape", false},
+		{"linked credential", Options{}, Result{HiddenLinked: []string{"/home/r/.netrc (2 links)"}}, "run/credential-hard-link", true},
+		{"credentials with one link", Options{}, Result{Layers: []Layer{{Name: LayerCredentials, Active: true, Reason: "hidden: /home/r/.netrc"}}}, "run/credential-hard-link", false},
 		{"host network by request", Options{Network: NetworkHost}, Result{Layers: []Layer{{Name: LayerNetNS, Reason: "--network host"}}}, "run/isolation-layer-missing", false},
 	}
 	for _, c := range cases {
@@ -173,7 +192,8 @@ func TestDetectorDeduplicates(t *testing.T) {
 func TestRulesRegistered(t *testing.T) {
 	for _, id := range []string{"run/crypto-miner", "run/miner-pool-port", "run/reverse-shell", "run/network-tool-offline", "run/http-server",
 		"run/cloud-metadata", "run/credential-access", "run/exec-from-memory", "run/site-packages-modified", "run/watched-path-changed",
-		"run/duration-anomaly", "run/egress-denied", "run/unexpected-executable", "run/isolation-layer-missing"} {
+		"run/duration-anomaly", "run/egress-denied", "run/egress-private-address", "run/unexpected-executable", "run/isolation-layer-missing",
+		"run/output-symlink-escape", "run/output-hardlink-escape", "run/credential-hard-link"} {
 		if _, ok := finding.Lookup(id); !ok {
 			t.Errorf("%s not registered", id)
 		}

@@ -5,12 +5,22 @@ package run
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -193,6 +203,11 @@ func TestStageEgressProxyAllowAndDeny(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, network, upstream) // every allowed name maps to the local echo server
 	}
+	var looked []string
+	resolve := func(ctx context.Context, host string) ([]netip.Addr, error) {
+		looked = append(looked, host)
+		return []netip.Addr{netip.MustParseAddr("203.0.113.7")}, nil // TEST-NET-3: public, never routed
+	}
 	var rules []HostRule
 	for _, h := range []string{"huggingface.co:443", "*.hf.co:443"} {
 		r, err := ParseHostRule(h)
@@ -203,15 +218,15 @@ func TestStageEgressProxyAllowAndDeny(t *testing.T) {
 	}
 	s := stage(t, Options{
 		Argv:    []string{ensureHelper(), "proxy", "huggingface.co:443", "cdn-lfs.hf.co:443", "evil.example:443", "hf.co:443"},
-		Network: NetworkAllow, AllowHosts: rules, Dial: dial,
+		Network: NetworkAllow, AllowHosts: rules, Dial: dial, Resolve: resolve,
 	})
 	for _, want := range []string{"huggingface.co:443 200 <nil>", "cdn-lfs.hf.co:443 200 <nil>", "evil.example:443 403 <nil>", "hf.co:443 403 <nil>"} {
 		if !strings.Contains(s.stdout, want) {
 			t.Errorf("stage output lacks %q", want)
 		}
 	}
-	if len(dialed) != 2 {
-		t.Errorf("proxy dialed %v, want the two allowed hosts only", dialed)
+	if strings.Join(dialed, ",") != "203.0.113.7:443,203.0.113.7:443" || strings.Join(looked, ",") != "huggingface.co,cdn-lfs.hf.co" {
+		t.Errorf("proxy looked up %v and dialed %v, want the two allowed hosts only, dialled at the address they resolved to", looked, dialed)
 	}
 	var allowed, denied []string
 	for _, e := range s.res.Events {
@@ -599,4 +614,481 @@ func TestStageMissingCommand(t *testing.T) {
 	if len(s.res.Findings) != 0 {
 		t.Errorf("a command that does not exist is an error, not findings: %v", s.res.Findings)
 	}
+}
+
+// TestStageEgressPrivateRefused: an allowed name that resolves to
+// loopback (the real resolver, through /etc/hosts) or to private addresses
+// is refused by default, with the address class in the event and a
+// run/egress-private-address finding, and nothing reaches the listener.
+func TestStageEgressPrivateRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	fake := map[string]string{"mirror.internal.example": "10.11.12.13", "cgnat.example": "100.64.0.7", "mapped.example": "::ffff:192.168.7.7"}
+	resolve := func(ctx context.Context, host string) ([]netip.Addr, error) {
+		if a, ok := fake[host]; ok {
+			return []netip.Addr{netip.MustParseAddr(a)}, nil
+		}
+		return localhostOnly(ctx, host)
+	}
+	var rules []HostRule
+	for _, h := range []string{"localhost:" + port, "mirror.internal.example:443", "cgnat.example:443", "mapped.example:443", "127.0.0.1:" + port} {
+		r, err := ParseHostRule(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules = append(rules, r)
+	}
+	s := stage(t, Options{
+		Argv:    []string{ensureHelper(), "proxy", "localhost:" + port, "mirror.internal.example:443", "cgnat.example:443", "mapped.example:443", "127.0.0.1:" + port},
+		Network: NetworkAllow, AllowHosts: rules, Resolve: resolve,
+	})
+	for _, want := range []string{"localhost:" + port + " 403", "mirror.internal.example:443 403", "cgnat.example:443 403", "mapped.example:443 403", "127.0.0.1:" + port + " 403"} {
+		if !strings.Contains(s.stdout, want) {
+			t.Errorf("stage output lacks %q", want)
+		}
+	}
+	if accepted.Load() != 0 {
+		t.Errorf("the runner's loopback listener was reached %d times", accepted.Load())
+	}
+	classes := map[string]string{}
+	for _, e := range s.res.Events {
+		if e.Kind == EventEgress {
+			classes[e.Host] = e.AddrClass
+			if *e.Allowed || !strings.Contains(e.Reason, "--allow-private-egress") {
+				t.Errorf("event %+v", e)
+			}
+		}
+	}
+	if classes["localhost"] != "loopback" || classes["127.0.0.1"] != "loopback" || classes["mirror.internal.example"] != "private (10.0.0.0/8)" ||
+		classes["cgnat.example"] != "shared address space (100.64.0.0/10, CGNAT)" || classes["mapped.example"] != "private (192.168.0.0/16)" {
+		t.Errorf("address classes: %v", classes)
+	}
+	if !hasFinding(s.res, "run/egress-private-address") || hasFinding(s.res, "run/egress-denied") {
+		t.Errorf("findings: %v", s.res.Findings)
+	}
+}
+
+// TestStageEgressPrivateAllowed: with AllowPrivateEgress the same
+// loopback name reaches the listener through the real resolver and
+// dialer; a name that resolves to the metadata address is still refused.
+func TestStageEgressPrivateAllowed(t *testing.T) {
+	upstream := echoServer(t)
+	_, port, _ := net.SplitHostPort(upstream)
+	resolve := func(ctx context.Context, host string) ([]netip.Addr, error) {
+		if host == "meta.example" {
+			return []netip.Addr{netip.MustParseAddr("169.254.169.254")}, nil
+		}
+		return localhostOnly(ctx, host)
+	}
+	var rules []HostRule
+	for _, h := range []string{"localhost:" + port, "meta.example:80"} {
+		r, _ := ParseHostRule(h)
+		rules = append(rules, r)
+	}
+	s := stage(t, Options{
+		Argv:    []string{ensureHelper(), "proxy", "localhost:" + port, "meta.example:80"},
+		Network: NetworkAllow, AllowHosts: rules, Resolve: resolve, AllowPrivateEgress: true,
+	})
+	if !strings.Contains(s.stdout, "localhost:"+port+" 200 <nil>") || !strings.Contains(s.stdout, "meta.example:80 403") {
+		t.Errorf("stdout %q", s.stdout)
+	}
+	if !hasFinding(s.res, "run/cloud-metadata") || !hasFinding(s.res, "run/egress-private-address") {
+		t.Errorf("findings: %v", s.res.Findings)
+	}
+}
+
+// signedReport runs a stage that writes into an output directory under its
+// working directory and returns the signed statement of its report.
+func signedReport(t *testing.T, signer crypto.Signer, work string, script string, hide ...string) (stageOut, []byte) {
+	t.Helper()
+	s := stage(t, Options{Argv: []string{"sh", "-c", script}, Dir: work, RW: []string{filepath.Join(work, "out")}, Hide: hide})
+	rep, err := json.Marshal(map[string]any{"inputs": []any{map[string]any{"path": "stage", "format": "run", "status": "analyzed", "details": s.res}}, "findings": []any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewReportStatement(rep, s.res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := SignReport(signer, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, env
+}
+
+func failureKinds(v *ReportVerification) []string {
+	var out []string
+	for _, f := range v.Failures {
+		out = append(out, string(f.Kind)+":"+f.Subject)
+	}
+	return out
+}
+
+func TestStageSignedReport(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	work := outsideTmp(t)
+	_ = os.Chmod(work, 0o755)
+	if err := os.MkdirAll(filepath.Join(work, "out", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A file that was there before and is left alone is not a subject.
+	os.WriteFile(filepath.Join(work, "out", "old.txt"), []byte("old"), 0o644)
+	// The key file lies in the working directory: the stage must not read it.
+	keyFile := filepath.Join(work, "signing.pem")
+	os.WriteFile(keyFile, []byte("PRIVATE-KEY-MATERIAL"), 0o644)
+	s, env := signedReport(t, key, work, "echo weights > out/model.bin; echo '{}' > out/sub/config.json; ln -s model.bin out/latest; cat signing.pem; echo rc=$?", keyFile)
+	if strings.Contains(s.stdout, "PRIVATE-KEY-MATERIAL") || !strings.Contains(s.stdout, "rc=1") {
+		t.Errorf("the stage could read the signing key: %q", s.stdout)
+	}
+	v, err := VerifyReport(env, &key.PublicKey, work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK() || v.Checked != 2 || v.Verdict != VerdictClean || v.ExitCode != 0 || len(v.Command) != 3 {
+		t.Fatalf("verify: %v checked %d verdict %q exit %d command %q", failureKinds(v), v.Checked, v.Verdict, v.ExitCode, v.Command)
+	}
+	var names []string
+	for _, sub := range v.Statement.Subject {
+		names = append(names, sub.Name)
+	}
+	if strings.Join(names, ",") != "out/model.bin,out/sub/config.json" || v.Statement.Predicate.Subjects != SubjectsOutputs ||
+		strings.Join(v.Statement.Predicate.Outputs, ",") != "out" || v.Statement.PredicateType != ReportPredicateType {
+		t.Errorf("subjects %v, predicate %+v", names, v.Statement.Predicate.Outputs)
+	}
+
+	// Another copy of the outputs elsewhere verifies against that directory.
+	copyDir := outsideTmp(t)
+	os.MkdirAll(filepath.Join(copyDir, "out", "sub"), 0o755)
+	for _, n := range []string{"out/model.bin", "out/sub/config.json"} {
+		b, _ := os.ReadFile(filepath.Join(work, n))
+		os.WriteFile(filepath.Join(copyDir, n), b, 0o644)
+	}
+	if v, _ := VerifyReport(env, &key.PublicKey, copyDir); !v.OK() {
+		t.Errorf("copied outputs: %v", failureKinds(v))
+	}
+
+	// Wrong key.
+	if v, _ := VerifyReport(env, &other.PublicKey, work); v.OK() || v.Failures[0].Kind != AttestBadSignature || !strings.Contains(v.Failures[0].Msg, "wrong key") {
+		t.Errorf("wrong key: %v", failureKinds(v))
+	}
+	// A report changed after signing (verdict rewritten in the payload).
+	var envJSON map[string]any
+	json.Unmarshal(env, &envJSON)
+	payload, _ := base64.StdEncoding.DecodeString(envJSON["payload"].(string))
+	forged := bytes.Replace(payload, []byte(`"exit_code":0`), []byte(`"exit_code":1`), 1)
+	if bytes.Equal(forged, payload) {
+		t.Fatal("test did not change the payload")
+	}
+	envJSON["payload"] = base64.StdEncoding.EncodeToString(forged)
+	tampered, _ := json.Marshal(envJSON)
+	if v, _ := VerifyReport(tampered, &key.PublicKey, work); v.OK() || v.Failures[0].Kind != AttestBadSignature || v.Statement != nil {
+		t.Errorf("tampered report: %v", failureKinds(v))
+	}
+	// A changed, a removed and a replaced output.
+	os.WriteFile(filepath.Join(copyDir, "out/model.bin"), []byte("poisoned\n"), 0o644)
+	os.Remove(filepath.Join(copyDir, "out/sub/config.json"))
+	if err := os.Symlink("/etc/hostname", filepath.Join(copyDir, "out/sub/config.json")); err != nil {
+		t.Fatal(err)
+	}
+	v, _ = VerifyReport(env, &key.PublicKey, copyDir)
+	if got := strings.Join(failureKinds(v), " "); got != "digest-mismatch:out/model.bin not-regular-file:out/sub/config.json" {
+		t.Errorf("changed outputs: %s", got)
+	}
+	os.Remove(filepath.Join(copyDir, "out/sub/config.json"))
+	v, _ = VerifyReport(env, &key.PublicKey, copyDir)
+	if got := strings.Join(failureKinds(v), " "); got != "digest-mismatch:out/model.bin missing-file:out/sub/config.json" {
+		t.Errorf("missing output: %s", got)
+	}
+
+	// A stage that writes nothing: the one subject is the report.
+	empty := outsideTmp(t)
+	_ = os.Chmod(empty, 0o755)
+	os.Mkdir(filepath.Join(empty, "out"), 0o755)
+	_, env2 := signedReport(t, key, empty, "true")
+	v, _ = VerifyReport(env2, &key.PublicKey, empty)
+	if !v.OK() || v.Statement.Predicate.Subjects != SubjectsReport || len(v.Statement.Subject) != 1 || v.Statement.Subject[0].Name != ReportSubjectName {
+		t.Errorf("report-only statement: %v %+v", failureKinds(v), v.Statement)
+	}
+}
+
+// TestStageOutputLinks: links the stage leaves in its output are checked
+// after the run. Links that leave the output are reported; links that stay
+// inside it, and hard links between its own files, are not.
+func TestStageOutputLinks(t *testing.T) {
+	work := outsideTmp(t)
+	_ = os.Chmod(work, 0o755)
+	out := filepath.Join(work, "out")
+	os.MkdirAll(filepath.Join(out, "sub"), 0o755)
+	script := "cd " + out + " && echo w > model.bin && ln -s /etc/passwd creds && ln -s ../../ci.sh sub/up && " +
+		"ln -s model.bin latest && ln -s ../model.bin sub/cfg && ln -s " + out + "/model.bin abs-inside && ln model.bin model-copy.bin"
+	s := stage(t, Options{Argv: []string{"sh", "-c", script}, Dir: work, RW: []string{out}})
+	if s.res.ExitCode != 0 {
+		t.Fatalf("exit %d: %s", s.res.ExitCode, s.stdout)
+	}
+	var escaped []string
+	for _, f := range s.res.Findings {
+		switch f.RuleID {
+		case "run/output-symlink-escape":
+			escaped = append(escaped, f.Evidence)
+		case "run/output-hardlink-escape":
+			t.Errorf("a hard link between two output files reported: %s", f.Message)
+		}
+	}
+	sort.Strings(escaped)
+	want := []string{out + "/creds -> /etc/passwd", out + "/sub/up -> ../../ci.sh"}
+	if strings.Join(escaped, "|") != strings.Join(want, "|") {
+		t.Errorf("escaping links reported: %q, want %q", escaped, want)
+	}
+	types := map[string]string{}
+	for _, c := range s.res.FileChanges {
+		types[strings.TrimPrefix(c.Path, out+"/")] = c.Type + ":" + c.Target
+	}
+	if types["creds"] != "symlink:/etc/passwd" || types["model.bin"] != "file:" || types["latest"] != "symlink:model.bin" {
+		t.Errorf("file changes: %v", types)
+	}
+}
+
+// TestStageOutputHardLinkFromOutside: a file linked into the output from
+// a directory mlgate does not watch is reported. The stage itself cannot
+// make such a link (landlock refuses to link from outside its writable
+// trees), so the test makes it from outside the sandbox while the stage
+// runs, as another process on the runner could.
+func TestStageOutputHardLinkFromOutside(t *testing.T) {
+	work := outsideTmp(t)
+	_ = os.Chmod(work, 0o755)
+	out := filepath.Join(work, "out")
+	elsewhere := filepath.Join(work, "elsewhere")
+	os.MkdirAll(out, 0o755)
+	os.MkdirAll(elsewhere, 0o755)
+	secret := filepath.Join(elsewhere, "ci-script.sh")
+	os.WriteFile(secret, []byte("#!/bin/sh\n"), 0o755)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 3000; i++ {
+			if _, err := os.Stat(filepath.Join(out, "ready")); err == nil {
+				os.Link(secret, filepath.Join(out, "planted.sh"))
+				os.WriteFile(filepath.Join(out, "go"), nil, 0o644)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	// The stage also tries the link itself: landlock must refuse it.
+	script := fmt.Sprintf("cd %[1]s && touch ready && ln %[2]s own-link.sh; echo ln=$?; while [ ! -e go ]; do sleep 0.01; done", out, secret)
+	s := stage(t, Options{Argv: []string{"sh", "-c", script}, Dir: work, RW: []string{out}})
+	<-done
+	if !strings.Contains(s.stdout, "ln=1") {
+		t.Errorf("the stage linked a file from outside its writable tree: %q", s.stdout)
+	}
+	found := 0
+	for _, f := range s.res.Findings {
+		if f.RuleID == "run/output-hardlink-escape" {
+			found++
+			if !strings.Contains(f.Message, out+"/planted.sh appeared with 2 hard links, but only 1") {
+				t.Errorf("message: %s", f.Message)
+			}
+		}
+	}
+	if found != 1 {
+		t.Errorf("%d hard-link findings, want 1: %v", found, s.res.Findings)
+	}
+}
+
+// TestStageCredentialHardLink: hiding covers a credential's path; a second
+// hard link to it stays readable. mlgate cannot cover it, but says so:
+// in the credential layer's reason and with a finding.
+func TestStageCredentialHardLink(t *testing.T) {
+	home := outsideTmp(t)
+	_ = os.Chmod(home, 0o755)
+	os.MkdirAll(filepath.Join(home, ".aws"), 0o755)
+	os.MkdirAll(filepath.Join(home, "backup"), 0o755)
+	netrc := filepath.Join(home, ".netrc")
+	os.WriteFile(netrc, []byte("netrc-secret-value"), 0o644)
+	os.WriteFile(filepath.Join(home, ".aws/credentials"), []byte("aws-secret-value"), 0o644)
+	os.WriteFile(filepath.Join(home, ".aws/config"), []byte("[default]"), 0o644)
+	if err := os.Link(netrc, filepath.Join(home, "backup/netrc.bak")); err != nil {
+		t.Skip("cannot hard-link here: ", err)
+	}
+	// A hard link inside a hidden directory is found too.
+	if err := os.Link(filepath.Join(home, ".aws/config"), filepath.Join(home, "backup/aws-config")); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PATH=/usr/bin:/bin", "HOME=" + home}
+	s := stage(t, Options{Argv: []string{"sh", "-c", fmt.Sprintf("cat %[1]s/.netrc; echo; cat %[1]s/backup/netrc.bak", home)}, Home: home, Environ: env})
+	// The limit is real: the covered path fails, the other name is read.
+	if strings.Count(s.stdout, "netrc-secret-value") != 1 {
+		t.Errorf("stdout %q", s.stdout)
+	}
+	var linked []string
+	for _, f := range s.res.Findings {
+		if f.RuleID == "run/credential-hard-link" {
+			linked = append(linked, f.Evidence)
+		}
+	}
+	sort.Strings(linked)
+	want := []string{home + "/.aws/config (2 links)", home + "/.netrc (2 links)"}
+	if strings.Join(linked, "|") != strings.Join(want, "|") {
+		t.Errorf("credential-hard-link findings %q, want %q", linked, want)
+	}
+	for _, l := range s.res.Layers {
+		if l.Name == LayerCredentials && (!l.Active || !strings.Contains(l.Reason, "NOT covered: other hard links of "+home+"/.aws/config (2 links)")) {
+			t.Errorf("credential layer: active %v, %s", l.Active, l.Reason)
+		}
+	}
+}
+
+// TestStageStressConcurrentExecs: 20 shells at once, each starting 100
+// short-lived processes and making 3 connect attempts to a loopback port,
+// plus background processes left running. Every exec and connect must be
+// recorded exactly once, the supervisor must not deadlock (a watchdog
+// dumps every goroutine if the run does not end), and nothing of the
+// stage may survive it.
+func TestStageStressConcurrentExecs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	if why := sandboxAvailable(); why != "" {
+		t.Skip(why)
+	}
+	if ensureHelper() == "" {
+		t.Skip("no helper copy")
+	}
+	const shells, perShell, connects = 20, 100, 3
+	marker := fmt.Sprintf("mlgate-stress-%d-%d", os.Getpid(), time.Now().UnixNano())
+	port := "47613"
+	loop := fmt.Sprintf("i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done; %s connectn 127.0.0.1:%s %d >/dev/null", perShell, ensureHelper(), port, connects)
+	script := fmt.Sprintf("for j in $(seq %d); do sh -c '%s' worker & done; "+
+		"for j in 1 2 3; do (sh -c 'sleep 1000; true' %s &) ; done; wait; echo all-done", shells, loop, marker)
+	var out, errb bytes.Buffer
+	o := Options{
+		Argv: []string{"sh", "-c", script}, Dir: "/", Stdout: &out, Stderr: &errb, NoDefaultWatch: true,
+		Environ: []string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + os.Getenv("HOME"), envHelper + "=1"}, Env: []string{envHelper},
+	}
+	type result struct {
+		res *Result
+		err error
+	}
+	done := make(chan result, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	go func() {
+		r, err := Run(ctx, o)
+		done <- result{r, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(3 * time.Minute):
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		t.Fatalf("the run did not end: deadlock?\n%s", buf[:n])
+	}
+	if r.err != nil {
+		if strings.Contains(r.err.Error(), "start the sandbox") {
+			t.Skip(r.err)
+		}
+		t.Fatal(r.err)
+	}
+	res := r.res
+	trues, conns, workers, sleepers := 0, 0, 0, 0
+	for _, e := range res.Events {
+		switch {
+		case e.Kind == EventExec && len(e.Argv) == 4 && e.Argv[3] == marker:
+			sleepers++
+		case e.Kind == EventExec && e.Path == "/bin/true":
+			trues++
+		case e.Kind == EventExec && len(e.Argv) == 4 && e.Argv[3] == "worker":
+			workers++
+		case e.Kind == EventConnect && e.Addr == "127.0.0.1" && strconv.Itoa(e.Port) == port:
+			conns++
+		}
+	}
+	if trues != shells*perShell || conns != shells*connects || workers != shells || res.EventsDropped != 0 {
+		t.Errorf("recorded %d of %d execs, %d of %d connects, %d of %d workers (%d dropped)",
+			trues, shells*perShell, conns, shells*connects, workers, shells, res.EventsDropped)
+	}
+	if sleepers != 3 {
+		t.Errorf("%d of 3 background processes started", sleepers)
+	}
+	if !strings.Contains(out.String(), "all-done") || res.ExitCode != 0 || !layerActive(res, LayerExecMonitor) {
+		t.Errorf("exit %d, stdout %q, stderr %q", res.ExitCode, out.String(), errb.String())
+	}
+	// The background sleepers were killed with the stage.
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(marker)) {
+			t.Errorf("a stage process survived the run: %s %q", p, b)
+		}
+	}
+}
+
+// TestStageSignedReportUnreadableOutput: an output the supervisor cannot
+// read (the stage made it mode 000; only an unprivileged supervisor is
+// stopped by that) is listed as unhashed instead of failing the signature
+// or being passed off as covered.
+func TestStageSignedReportUnreadableOutput(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	work := outsideTmp(t)
+	_ = os.Chmod(work, 0o755)
+	os.Mkdir(filepath.Join(work, "out"), 0o755)
+	_, env := signedReport(t, key, work, "echo a > out/model.bin; echo b > out/locked; chmod 000 out/locked; mkdir out/hid; echo c > out/hid/x; chmod 000 out/hid")
+	t.Cleanup(func() { os.Chmod(filepath.Join(work, "out/hid"), 0o755) })
+	v, err := VerifyReport(env, &key.PublicKey, work)
+	if err != nil || !v.OK() {
+		t.Fatalf("verify: %v %v", err, failureKinds(v))
+	}
+	var names []string
+	for _, s := range v.Statement.Subject {
+		names = append(names, s.Name)
+	}
+	un := v.Statement.Predicate.Unhashed
+	if os.Geteuid() == 0 {
+		if strings.Join(names, ",") != "out/hid/x,out/locked,out/model.bin" || len(un) != 0 {
+			t.Errorf("as root every output is readable: subjects %v, unhashed %v", names, un)
+		}
+		return
+	}
+	sort.Strings(un)
+	if strings.Join(names, ",") != "out/model.bin" || len(un) != 2 || !strings.HasPrefix(un[0], "out/hid/: directory unreadable") || !strings.HasPrefix(un[1], "out/locked: ") {
+		t.Errorf("subjects %v, unhashed %v", names, un)
+	}
+}
+
+// localhostOnly resolves "localhost" with the system resolver when
+// /etc/hosts names it (so the test takes the real lookup path without
+// sending a DNS query), else as 127.0.0.1; any other name fails.
+func localhostOnly(ctx context.Context, host string) ([]netip.Addr, error) {
+	if host != "localhost" {
+		return nil, fmt.Errorf("test resolver: no address for %s", host)
+	}
+	if b, err := os.ReadFile("/etc/hosts"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && f[0] == "127.0.0.1" && slices.Contains(f[1:], "localhost") {
+				return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+			}
+		}
+	}
+	return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
 }

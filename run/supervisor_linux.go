@@ -104,7 +104,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	env, envNames := buildEnv(environ, o.Env, o.Secrets)
 
-	res := &Result{Command: o.Argv, Mode: o.Mode, Network: o.Network, Env: envNames, Events: []Event{}, FileChanges: []FileChange{}}
+	res := &Result{Command: o.Argv, Mode: o.Mode, Network: o.Network, Env: envNames, Events: []Event{}, FileChanges: []FileChange{},
+		Dir: expandHome(o.Dir, home), Outputs: append([]string{}, o.RW...)}
 	s := &supervisor{opts: &o, res: res, det: newDetector(&o), dead: make(chan struct{})}
 
 	// File integrity: snapshot before.
@@ -114,8 +115,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	cfg := childConfig{
 		Argv: o.Argv, Env: env, Dir: o.Dir, Network: o.Network, RW: o.RW, RO: o.RO,
-		Hide: credentialPaths(home, o.AllowCredentials), Monitor: !o.NoMonitor,
+		Hide: append(credentialPaths(home, o.AllowCredentials), clean(o.Hide)...), Monitor: !o.NoMonitor,
 	}
+	res.HiddenLinked = hiddenHardLinks(cfg.Hide)
 
 	// Egress proxy.
 	var proxyDir *os.File
@@ -140,9 +142,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		defer proxyDir.Close()
 		dial := o.Dial
 		if dial == nil {
-			dial = safeDialer()
+			dial = safeDialer(o.AllowPrivateEgress)
 		}
-		px = &proxy{allow: o.AllowHosts, dial: dial, decide: s.onEgress}
+		px = &proxy{allow: o.AllowHosts, dial: dial, resolve: o.Resolve, allowPrivate: o.AllowPrivateEgress, decide: s.onEgress}
 		go px.serve(proxyLn)
 		cfg.Proxy = true
 	}
@@ -247,7 +249,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		for _, h := range o.AllowHosts {
 			hs = append(hs, h.String())
 		}
-		res.Layers = setLayer(res.Layers, LayerEgressProxy, true, "CONNECT/HTTP proxy relayed into the namespace; allow-list: "+strings.Join(hs, ", "))
+		res.Layers = setLayer(res.Layers, LayerEgressProxy, true, "CONNECT/HTTP proxy relayed into the namespace; allow-list: "+strings.Join(hs, ", ")+egressPrivateNote(o.AllowPrivateEgress))
 	case NetworkNone:
 		res.Layers = setLayer(res.Layers, LayerEgressProxy, false, "not needed: --network none gives the stage no route out at all")
 	default:
@@ -345,6 +347,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		order[n] = i
 	}
 	sort.SliceStable(res.Layers, func(i, j int) bool { return order[res.Layers[i].Name] < order[res.Layers[j].Name] })
+	noteHiddenLinks(res)
 
 	after, snapErr2 := snapshotAll(roots)
 	if snapErr2 != "" {

@@ -278,6 +278,13 @@ func TestRulesCommand(t *testing.T) {
 			t.Errorf("rules ID lacks %q:\n%s", want, out)
 		}
 	}
+	// mlgate run does not read .mlgate.yaml: a run/* rule must not suggest
+	// disabling or re-grading it there, nor a baseline or a comment.
+	code, out, _ = run(t, "rules", "run/crypto-miner")
+	if code != 0 || !strings.Contains(out, "--policy file") || !strings.Contains(out, ".mlgate.yaml does not apply") ||
+		strings.Contains(out, "--baseline") || strings.Contains(out, "mlgate: ignore[") {
+		t.Errorf("rules run/crypto-miner:\n%s", out)
+	}
 }
 
 func TestVersionAndCompletion(t *testing.T) {

@@ -18,7 +18,8 @@ func newRulesCommand() *cobra.Command {
 		Short: "List the rules, or print one rule's documentation",
 		Long: `Without an argument, list every rule with its default severity and title.
 With a rule ID, print the rule's documentation, remediation and options.
-Rules can be disabled, enabled or re-graded in .mlgate.yaml (see docs/configuration.md).`,
+Rules can be disabled, enabled or re-graded in .mlgate.yaml (see docs/configuration.md),
+except run/* rules: mlgate run reads only its --policy file and flags.`,
 		Example: `  mlgate rules
   mlgate rules pipeline/untrusted-code-no-isolation`,
 		Args: cobra.MaximumNArgs(1),
@@ -69,7 +70,7 @@ Rules can be disabled, enabled or re-graded in .mlgate.yaml (see docs/configurat
 			if r.CommentSuppressible() {
 				fmt.Fprintf(out, "\nSuppress one occurrence with a comment on the reported line or the line above:\n  # mlgate: ignore[%s] <reason>\n", r.ID)
 			} else if strings.HasPrefix(r.ID, "run/") {
-				fmt.Fprintf(out, "\nIts findings describe what a stage did: allow expected behaviour (hosts, executables,\nwritten paths) in the --policy file; 'mlgate run --learn' writes one to start from.\n")
+				fmt.Fprintf(out, "\nIts findings describe what a stage did: allow expected behaviour (hosts, executables,\nwritten paths) in the --policy file; 'mlgate run --learn' writes one to start from.\n.mlgate.yaml does not apply to mlgate run: this rule cannot be disabled or re-graded there.\n")
 			} else {
 				fmt.Fprintf(out, "\nIts findings are not in a file that can carry a comment: accept known ones with --baseline,\nor disable or re-grade the rule in .mlgate.yaml.\n")
 			}

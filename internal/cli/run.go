@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -26,8 +30,9 @@ type runFlags struct {
 	network, mode, policy, learn, history, timeout string
 	allowHosts, rw, ro, allowCreds, env, secrets   []string
 	watch                                          []string
-	noDefaultWatch, probe                          bool
+	noDefaultWatch, probe, allowPrivateEgress      bool
 	format, output, color, failOn                  string
+	signKey                                        string
 }
 
 func newRunCommand() *cobra.Command {
@@ -53,6 +58,12 @@ isolation, for trusted stages only.
 --mode audit (default) reports and keeps the stage's exit code. --mode
 enforce kills the whole stage at the first critical finding and exits 90.
 
+--sign-key KEY writes the report to --output as an in-toto statement in a
+DSSE envelope (predicate https://mlgate.dev/run-report/v1) whose subjects
+are the files the stage added or changed under its --rw paths; the key is
+hidden from the stage. Check it with mlgate verify DIR --run-report FILE
+--key PUB.
+
 Exit codes: the stage's own exit code (audit mode, or enforce without a
 critical finding); 90 halted by enforce mode or --timeout; 2 when the sandbox
 could not be set up or a flag is wrong. With --fail-on SEVERITY, a stage that
@@ -63,6 +74,7 @@ exited 0 but has findings at or above it exits 1. See docs/run.md.`,
       --secret HF_TOKEN -- python download.py
   mlgate run --policy ci/train.run.yaml --format json --output run-report.json -- make train
   mlgate run --learn train.run.yaml -- python train.py
+  mlgate run --rw out --sign-key env://RUN_SIGNING_KEY -o run.intoto.json -- python train.py --out out
   mlgate run --probe`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if f.probe {
@@ -79,6 +91,7 @@ exited 0 but has findings at or above it exits 1. See docs/run.md.`,
 	fl.SetInterspersed(false)
 	fl.StringVar(&f.network, "network", "none", "network for the stage: none (loopback only), allow (proxy with --allow-host list) or host")
 	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "allow egress to `HOST:PORT` through the proxy; *.example.com:443 allows subdomains (repeatable)")
+	fl.BoolVar(&f.allowPrivateEgress, "allow-private-egress", false, "let allowed hosts resolve to loopback, private (10/8, 172.16/12, 192.168/16), shared (100.64/10) and unique-local addresses: internal mirrors")
 	fl.StringArrayVar(&f.rw, "rw", nil, "let the stage write under `PATH` (repeatable)")
 	fl.StringArrayVar(&f.ro, "ro", nil, "bind `PATH` read-only, e.g. a carve-out inside an --rw tree (repeatable)")
 	fl.StringArrayVar(&f.allowCreds, "allow-credential", nil, "do not hide this credential `PATH` (e.g. ~/.netrc) from the stage (repeatable)")
@@ -95,6 +108,7 @@ exited 0 but has findings at or above it exits 1. See docs/run.md.`,
 	fl.StringVarP(&f.format, "format", "f", "text", "report format: text, json or sarif")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to `FILE` instead of standard error")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto, always or never")
+	fl.StringVar(&f.signKey, "sign-key", "", "write the report to --output as a signed in-toto statement (DSSE) with this private `KEY` (PEM, cosign.key, or env://VAR); verify with mlgate verify DIR --run-report FILE --key PUB")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when the stage succeeded but a finding is at or above this severity")
 	return cmd
 }
@@ -130,20 +144,21 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 	}
 	fl := cmd.Flags()
 	o := sandbox.Options{
-		Argv:             args,
-		Network:          pol.Network,
-		Mode:             pol.Mode,
-		RW:               append(pol.RW, f.rw...),
-		RO:               append(pol.RO, f.ro...),
-		AllowCredentials: append(pol.AllowCredentials, f.allowCreds...),
-		Env:              append(pol.Env, f.env...),
-		Secrets:          append(pol.Secrets, f.secrets...),
-		Watch:            append(pol.Watch, f.watch...),
-		NoDefaultWatch:   pol.NoDefaultWatch || f.noDefaultWatch,
-		Executables:      pol.Executables,
-		Stdin:            cmd.InOrStdin(),
-		Stdout:           cmd.OutOrStdout(),
-		Stderr:           cmd.ErrOrStderr(),
+		Argv:               args,
+		Network:            pol.Network,
+		Mode:               pol.Mode,
+		RW:                 append(pol.RW, f.rw...),
+		RO:                 append(pol.RO, f.ro...),
+		AllowCredentials:   append(pol.AllowCredentials, f.allowCreds...),
+		Env:                append(pol.Env, f.env...),
+		Secrets:            append(pol.Secrets, f.secrets...),
+		Watch:              append(pol.Watch, f.watch...),
+		NoDefaultWatch:     pol.NoDefaultWatch || f.noDefaultWatch,
+		AllowPrivateEgress: pol.AllowPrivateEgress || f.allowPrivateEgress,
+		Executables:        pol.Executables,
+		Stdin:              cmd.InOrStdin(),
+		Stdout:             cmd.OutOrStdout(),
+		Stderr:             cmd.ErrOrStderr(),
 	}
 	if o.Network == "" || fl.Changed("network") {
 		o.Network = f.network
@@ -190,6 +205,33 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 		}
 	}
 
+	// The signing key is loaded before the stage runs (a wrong password
+	// must not cost a training run) and hidden from the stage, which must
+	// not be able to sign reports of its own.
+	var signer crypto.Signer
+	if f.signKey != "" {
+		if f.output == "" || f.output == "-" {
+			return usageErr("--sign-key needs --output FILE: the signed report is written there")
+		}
+		if fl.Changed("format") && format != report.FormatJSON {
+			return usageErr("--sign-key signs the JSON report; --format %s cannot be signed", f.format)
+		}
+		format = report.FormatJSON
+		if name, ok := strings.CutPrefix(f.signKey, "env://"); ok {
+			if slices.Contains(o.Env, name) || slices.Contains(o.Secrets, name) {
+				return usageErr("--sign-key env://%s: the stage would receive the signing key (%s is passed with --env/--secret)", name, name)
+			}
+		} else if abs, err := filepath.Abs(f.signKey); err == nil {
+			if real, err := filepath.EvalSymlinks(abs); err == nil {
+				abs = real // cover the file itself, whatever name leads to it
+			}
+			o.Hide = append(o.Hide, abs)
+		}
+		if signer, err = loadSigner(&SignCommon{Key: f.signKey}); err != nil {
+			return err
+		}
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := sandbox.Run(ctx, o)
@@ -226,7 +268,16 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 		}
 		w = file
 	}
-	werr := report.Write(w, rep, format, report.Options{Color: useColor(f.color, w)})
+	var werr error
+	if signer != nil {
+		var unhashed []string
+		unhashed, werr = writeSignedRunReport(w, rep, res, signer)
+		for _, u := range unhashed {
+			fmt.Fprintf(cmd.ErrOrStderr(), "mlgate: warning: output not hashed, so not a subject of the signed report: %s\n", report.Sanitize(u))
+		}
+	} else {
+		werr = report.Write(w, rep, format, report.Options{Color: useColor(f.color, w)})
+	}
 	if werr == nil && format == report.FormatText {
 		writeRunSummary(w, res)
 	}
@@ -234,7 +285,11 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 		if err := file.Close(); werr == nil {
 			werr = err
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "mlgate: run %s (stage exit %d); wrote %s report to %s: %s\n", res.Verdict, res.ExitCode, format, f.output, report.Summary(rep))
+		what := string(format)
+		if signer != nil {
+			what = "signed json"
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "mlgate: run %s (stage exit %d); wrote %s report to %s: %s\n", res.Verdict, res.ExitCode, what, f.output, report.Summary(rep))
 	}
 	if werr != nil {
 		return &exitError{code: report.ExitError, err: fmt.Errorf("write report: %w", werr)}
@@ -282,4 +337,25 @@ func writeRunSummary(w io.Writer, res *sandbox.Result) {
 	for _, e := range res.Errors {
 		fmt.Fprintf(w, "  error: %s\n", report.Sanitize(e))
 	}
+}
+
+// writeSignedRunReport writes the run's JSON report as an in-toto
+// statement (predicate https://mlgate.dev/run-report/v1, subjects the
+// files the stage wrote under its --rw paths) in a DSSE envelope.
+// It returns the outputs that could not be hashed.
+func writeSignedRunReport(w io.Writer, rep *report.Report, res *sandbox.Result, signer crypto.Signer) ([]string, error) {
+	var js bytes.Buffer
+	if err := report.Write(&js, rep, report.FormatJSON, report.Options{}); err != nil {
+		return nil, err
+	}
+	st, err := sandbox.NewReportStatement(js.Bytes(), res)
+	if err != nil {
+		return nil, err
+	}
+	env, err := sandbox.SignReport(signer, st)
+	if err != nil {
+		return nil, err
+	}
+	_, err = w.Write(env)
+	return st.Predicate.Unhashed, err
 }

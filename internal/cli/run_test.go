@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,5 +204,103 @@ func TestRunSARIFValidates(t *testing.T) {
 	b, _ := os.ReadFile(outFile)
 	if !strings.Contains(string(b), "run/network-tool-offline") {
 		t.Errorf("finding missing from SARIF")
+	}
+}
+
+// writeKeyPair writes a P-256 private key (PKCS #8 PEM) and its public key
+// (PKIX PEM) under dir.
+func writeKeyPair(t *testing.T, dir, name string) (priv, pub string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	pder, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	priv = writeFile(t, filepath.Join(dir, name+".pem"), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
+	pub = writeFile(t, filepath.Join(dir, name+".pub"), string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder})))
+	return priv, pub
+}
+
+func TestRunSignedReportAndVerify(t *testing.T) {
+	requireSandbox(t)
+	dir := t.TempDir()
+	// The key lies where the stage can see the file system (not under the
+	// private /tmp): only hiding keeps it from the stage.
+	keyDir, err := os.MkdirTemp("/var/tmp", "mlgate-cli-key-")
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(keyDir) })
+	_ = os.Chmod(keyDir, 0o755)
+	priv, pub := writeKeyPair(t, keyDir, "run")
+	_ = os.Chmod(priv, 0o644)
+	_, otherPub := writeKeyPair(t, keyDir, "other")
+	out := filepath.Join(dir, "out")
+	os.Mkdir(out, 0o755)
+	rep := filepath.Join(dir, "run-report.intoto.json")
+	code, stageOut, errs := run(t, "run", "--no-default-watch", "--rw", out, "--sign-key", priv, "-o", rep, "--",
+		"sh", "-c", "echo weights > "+out+"/model.bin; cat "+priv+" && echo KEY-READ")
+	if code != 1 || !strings.Contains(errs, "wrote signed json report to "+rep) || strings.Contains(stageOut, "KEY-READ") || strings.Contains(stageOut, "PRIVATE KEY") {
+		t.Fatalf("run exit %d (the stage's cat must fail): %s%s", code, stageOut, errs)
+	}
+	b, _ := os.ReadFile(rep)
+	if !strings.Contains(string(b), `"payloadType":"application/vnd.in-toto+json"`) {
+		t.Fatalf("not a DSSE envelope: %.200s", b)
+	}
+	code, stdout, errs := run(t, "verify", dir, "--run-report", rep, "--key", pub)
+	if code != 0 || !strings.Contains(stdout, "OK: run report") || !strings.Contains(stdout, "1 output files match") || !strings.Contains(stdout, "stage exit 1") {
+		t.Fatalf("verify: exit %d\n%s%s", code, stdout, errs)
+	}
+	code, stdout, _ = run(t, "verify", dir, "--run-report", rep, "--key", pub, "--format", "json")
+	var res RunReportVerifyResult
+	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.Status != "verified" || res.Checked != 1 || res.Verdict == "" {
+		t.Errorf("verify json: exit %d %s", code, stdout)
+	}
+	if code, stdout, _ := run(t, "verify", dir, "--run-report", rep, "--key", otherPub); code != 1 || !strings.Contains(stdout, "FAILED") || !strings.Contains(stdout, "wrong key") {
+		t.Errorf("wrong key: exit %d %s", code, stdout)
+	}
+	os.WriteFile(filepath.Join(out, "model.bin"), []byte("swapped\n"), 0o644)
+	if code, stdout, _ := run(t, "verify", dir, "--run-report", rep, "--key", pub); code != 1 || !strings.Contains(stdout, "model.bin: sha256") {
+		t.Errorf("changed output: exit %d %s", code, stdout)
+	}
+	tampered := strings.Replace(string(b), `"payload":"`, `"payload":"AAAA`, 1)
+	writeFile(t, rep, tampered)
+	if code, stdout, _ := run(t, "verify", dir, "--run-report", rep, "--key", pub); code != 1 || !strings.Contains(stdout, "FAILED") {
+		t.Errorf("tampered envelope: exit %d %s", code, stdout)
+	}
+
+	// Usage errors: checked before the stage runs.
+	for _, args := range [][]string{
+		{"run", "--sign-key", priv, "--", "true"},
+		{"run", "--sign-key", priv, "-o", rep, "-f", "sarif", "--", "true"},
+		{"run", "--sign-key", "env://MLGATE_TEST_KEY", "--secret", "MLGATE_TEST_KEY", "-o", rep, "--", "true"},
+		{"verify", dir, "--run-report", rep},
+	} {
+		if code, _, errs := run(t, args...); code != 2 {
+			t.Errorf("%v: exit %d %s", args, code, errs)
+		}
+	}
+}
+
+func TestRunAllowPrivateEgressFlag(t *testing.T) {
+	requireSandbox(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--allow-private-egress"}, "private, loopback and shared addresses allowed (--allow-private-egress)"},
+		{nil, "names that resolve to private, loopback, link-local or metadata addresses are refused"},
+	} {
+		args := append([]string{"run", "--no-default-watch", "--allow-host", "mirror.internal:443"}, c.args...)
+		code, _, errs := run(t, append(args, "--", "true")...)
+		if code != 0 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, summary lacks %q:\n%s", c.args, code, c.want, errs)
+		}
+	}
+	dir := t.TempDir()
+	pol := writeFile(t, filepath.Join(dir, "p.yaml"), "network: allow\nallow_hosts: [mirror.internal:443]\nallow_private_egress: true\n")
+	if code, _, errs := run(t, "run", "--no-default-watch", "--policy", pol, "--", "true"); code != 0 || !strings.Contains(errs, "(--allow-private-egress)") {
+		t.Errorf("policy allow_private_egress: exit %d\n%s", code, errs)
 	}
 }

@@ -44,6 +44,13 @@ func RulePage(r *finding.Rule) string {
 	} else {
 		b.WriteString("- Its findings are not in a file that can carry a comment: accept known ones with `--baseline`.\n")
 	}
+	if strings.HasPrefix(r.ID, "run/") {
+		// mlgate run does not read .mlgate.yaml: its rules cannot be
+		// disabled or re-graded there.
+		b.WriteString("- `.mlgate.yaml` does not apply: `mlgate run` reads only its `--policy` file and flags, so this rule cannot be disabled or re-graded per repository. `--fail-on` chooses the severity that fails the step.\n")
+		b.WriteString("\nSee [mlgate run](../run.md).\n")
+		return b.String()
+	}
 	if r.DefaultDisabled {
 		fmt.Fprintf(&b, "- Enable it for a repository: `rules: {enable: [%s]}` in `.mlgate.yaml`.\n", r.ID)
 	} else {

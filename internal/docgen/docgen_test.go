@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/mlgate/mlgate/internal/docgen"
@@ -34,5 +35,22 @@ func TestRuleDocsUpToDate(t *testing.T) {
 	}
 	if len(rules.All()) < 11 {
 		t.Errorf("registry has only %d rules; a rule package is not imported by internal/rules", len(rules.All()))
+	}
+}
+
+// TestRunRulesNotConfigurable: mlgate run reads no .mlgate.yaml, so the
+// page of a run/* rule must not offer to disable or re-grade it there,
+// while a pipeline rule's page does.
+func TestRunRulesNotConfigurable(t *testing.T) {
+	pages := docgen.Pages(rules.All())
+	run, pipe := pages["run-crypto-miner.md"], pages["pipeline-untrusted-code-no-isolation.md"]
+	if run == "" || pipe == "" {
+		t.Fatal("rule pages missing")
+	}
+	if strings.Contains(run, "rules: {disable:") || strings.Contains(run, "rules: {severity:") || !strings.Contains(run, "`.mlgate.yaml` does not apply") {
+		t.Errorf("run/crypto-miner page:\n%s", run)
+	}
+	if !strings.Contains(pipe, "rules: {disable: [pipeline/untrusted-code-no-isolation]}") {
+		t.Errorf("pipeline rule page lost its configuration hint:\n%s", pipe)
 	}
 }
