@@ -993,7 +993,9 @@ func (f *flowParser) node(depth int) *yaml.Node {
 	start := f.i
 	for f.i < len(f.t) {
 		switch f.t[f.i] {
-		case ',', '[', ']', '{', '}', '#', '\t':
+		case ',', '[', ']', '{', '}', '#', '\t', '?':
+			// '?' ends a plain scalar in flow context (yaml.v3); what
+			// follows it is then not a ',' or closer, so it falls back.
 			goto done
 		case ':':
 			if f.i+1 < len(f.t) && f.t[f.i+1] == ' ' {
