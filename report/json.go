@@ -81,33 +81,9 @@ func WriteJSON(w io.Writer, r *Report) error {
 	j.raw(",\n    \"version\": ")
 	j.str(doc.Tool.Version)
 	j.raw("\n  },\n  \"inputs\": ")
-	if len(doc.Inputs) == 0 {
-		j.raw("[]")
-	} else {
-		j.raw("[")
-		for i := range doc.Inputs {
-			if i > 0 {
-				j.raw(",")
-			}
-			j.raw("\n    ")
-			j.input(&doc.Inputs[i])
-		}
-		j.raw("\n  ]")
-	}
+	j.array(len(doc.Inputs), func(i int) { j.input(&doc.Inputs[i]) })
 	j.raw(",\n  \"findings\": ")
-	if len(doc.Findings) == 0 {
-		j.raw("[]")
-	} else {
-		j.raw("[")
-		for i := range doc.Findings {
-			if i > 0 {
-				j.raw(",")
-			}
-			j.raw("\n    ")
-			j.finding(&doc.Findings[i])
-		}
-		j.raw("\n  ]")
-	}
+	j.array(len(doc.Findings), func(i int) { j.finding(&doc.Findings[i]) })
 	j.raw(",\n  \"summary\": {\n    \"total\": ")
 	j.int(doc.Summary.Total)
 	j.raw(",\n    \"by_severity\": {")
@@ -153,6 +129,24 @@ type jsonWriter struct {
 	w   *bufio.Writer
 	buf []byte
 	err error
+}
+
+// array writes a top-level member's array of n objects, item writing
+// each.
+func (j *jsonWriter) array(n int, item func(i int)) {
+	if n == 0 {
+		j.raw("[]")
+		return
+	}
+	j.raw("[")
+	for i := range n {
+		if i > 0 {
+			j.raw(",")
+		}
+		j.raw("\n    ")
+		item(i)
+	}
+	j.raw("\n  ]")
 }
 
 func (j *jsonWriter) raw(s string) {

@@ -425,31 +425,41 @@ func readFileBounded(path string, limit int64) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func printProvenanceResult(cmd *cobra.Command, format string, out *ProvenanceVerifyResult, err error) error {
-	code := report.ExitOK
+// verifyOutcome maps a verification error to the exit code and the status
+// word ("verified", "failed", "error") the verify commands report, and
+// returns the error's text.
+func verifyOutcome(err error) (code int, status, msg string) {
 	var ee *exitError
 	switch {
 	case err == nil:
-		out.Status = "verified"
+		return report.ExitOK, "verified", ""
 	case errors.As(err, &ee) && ee.code == report.ExitFindings:
-		code, out.Status = report.ExitFindings, "failed"
+		return report.ExitFindings, "failed", err.Error()
 	default:
-		code, out.Status = report.ExitError, "error"
+		return report.ExitError, "error", err.Error()
 	}
-	if err != nil {
-		out.Error = err.Error()
+}
+
+// writeVerifyJSON writes a verification result as indented JSON and
+// returns the exit error for code.
+func writeVerifyJSON(cmd *cobra.Command, out any, code int) error {
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	if e := enc.Encode(out); e != nil {
+		return couldNotRun(e)
 	}
+	if code != report.ExitOK {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+func printProvenanceResult(cmd *cobra.Command, format string, out *ProvenanceVerifyResult, err error) error {
+	code, status, msg := verifyOutcome(err)
+	out.Status, out.Error = status, msg
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if e := enc.Encode(out); e != nil {
-			return couldNotRun(e)
-		}
-		if code != report.ExitOK {
-			return &exitError{code: code}
-		}
-		return nil
+		return writeVerifyJSON(cmd, out, code)
 	}
 	model := report.Sanitize(out.Model)
 	switch code {
@@ -477,7 +487,7 @@ func printProvenanceResult(cmd *cobra.Command, format string, out *ProvenanceVer
 		return &exitError{code: code}
 	}
 	fmt.Fprintf(stdout, "ERROR: %s: verification could not run\n", model)
-	if errors.As(err, &ee) {
+	if ee := (*exitError)(nil); errors.As(err, &ee) {
 		return err
 	}
 	return couldNotRun(err)

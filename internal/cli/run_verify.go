@@ -5,7 +5,6 @@ package cli
 // verify extension (see sign.go).
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -96,30 +95,11 @@ func verifyRunReport(cmd *cobra.Command, dir, file string, o *VerifyCommon, out 
 }
 
 func printRunReportResult(cmd *cobra.Command, format string, out *RunReportVerifyResult, err error) error {
-	code := report.ExitOK
-	var ee *exitError
-	switch {
-	case err == nil:
-		out.Status = "verified"
-	case errors.As(err, &ee) && ee.code == report.ExitFindings:
-		code, out.Status = report.ExitFindings, "failed"
-	default:
-		code, out.Status = report.ExitError, "error"
-	}
-	if err != nil {
-		out.Error = err.Error()
-	}
+	code, status, msg := verifyOutcome(err)
+	out.Status, out.Error = status, msg
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if e := enc.Encode(out); e != nil {
-			return couldNotRun(e)
-		}
-		if code != report.ExitOK {
-			return &exitError{code: code}
-		}
-		return nil
+		return writeVerifyJSON(cmd, out, code)
 	}
 	name := report.Sanitize(out.Report)
 	switch code {
@@ -157,7 +137,7 @@ func printRunReportResult(cmd *cobra.Command, format string, out *RunReportVerif
 		return &exitError{code: code}
 	}
 	fmt.Fprintf(stdout, "ERROR: run report %s: verification could not run\n", name)
-	if errors.As(err, &ee) {
+	if ee := (*exitError)(nil); errors.As(err, &ee) {
 		return err
 	}
 	return couldNotRun(err)

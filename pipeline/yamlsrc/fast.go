@@ -250,14 +250,22 @@ func (p *fastParser) atBlockCollection(l, off int) byte {
 	return 0
 }
 
-// blockNode parses the node whose first line is l (a content line) at its
-// indentation, in a parent indented parent columns.
-func (p *fastParser) blockNode(l, parent int) *yaml.Node {
+// enter and leave bracket a nested collection; past maxFastDepth the fast
+// path gives up.
+func (p *fastParser) enter() {
 	p.depth++
 	if p.depth > maxFastDepth {
 		fallback()
 	}
-	defer func() { p.depth-- }()
+}
+
+func (p *fastParser) leave() { p.depth-- }
+
+// blockNode parses the node whose first line is l (a content line) at its
+// indentation, in a parent indented parent columns.
+func (p *fastParser) blockNode(l, parent int) *yaml.Node {
+	p.enter()
+	defer p.leave()
 	ind := p.lines[l].indent
 	switch p.atBlockCollection(l, ind) {
 	case 's':
@@ -302,19 +310,13 @@ func (p *fastParser) sequence(l, first, ind int) *yaml.Node {
 		} else {
 			switch p.atBlockCollection(l, off) {
 			case 's':
-				p.depth++
-				if p.depth > maxFastDepth {
-					fallback()
-				}
+				p.enter()
 				item = p.sequence(l, off, off)
-				p.depth--
+				p.leave()
 			case 'm':
-				p.depth++
-				if p.depth > maxFastDepth {
-					fallback()
-				}
+				p.enter()
 				item = p.mapping(l, off, off)
-				p.depth--
+				p.leave()
 			default:
 				p.li = l
 				item = p.inline(l, off, ind)
@@ -394,12 +396,9 @@ func (p *fastParser) child(parent int, mapValue bool, l, at int) *yaml.Node {
 			return p.blockNode(n, parent)
 		}
 		if mapValue && ind == parent && p.atBlockCollection(n, ind) == 's' {
-			p.depth++
-			if p.depth > maxFastDepth {
-				fallback()
-			}
+			p.enter()
 			s := p.sequence(n, ind, ind)
-			p.depth--
+			p.leave()
 			return s
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlgate/mlgate/pipeline/k8s/k8stest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -214,20 +215,7 @@ func TestFastPathOnCorpora(t *testing.T) {
 	t.Logf("fast path took %d of %d YAML files (%.1f%%)", taken, files, 100*float64(taken)/float64(files))
 }
 
-func sharedCorpora() string {
-	dir, _ := filepath.Abs(".")
-	for {
-		c := filepath.Join(dir, "shared", "corpora", "pipelines")
-		if fi, err := os.Stat(c); err == nil && fi.IsDir() {
-			return c
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
+func sharedCorpora() string { return k8stest.SharedDir("corpora/pipelines") }
 
 func FuzzFastPath(f *testing.F) {
 	for _, c := range fastCases {
