@@ -44,6 +44,17 @@ type Options struct {
 	// Executables, when not empty, are the programs the stage is expected
 	// to run (from a learned policy); anything else is reported.
 	Executables []string
+	// ModelOutput is the directory the stage writes its model to (""
+	// when none is declared). It is writable (added to RW) and watched,
+	// and every write into it is attributed to a process and checked by
+	// run/unexpected-model-writer.
+	ModelOutput string
+	// ModelWriters are glob patterns (path.Match) of the executables
+	// allowed to write into ModelOutput; a pattern without '/' matches
+	// the base name. When empty, the expected writers are the stage's
+	// own top-level program (following interpreters) and processes
+	// running the same executable.
+	ModelWriters []string
 	// Timeout kills the stage after this long (0: no limit).
 	Timeout time.Duration
 	// Stdin, Stdout and Stderr are the stage's standard streams.
@@ -76,13 +87,17 @@ type Result struct {
 	Duration time.Duration `json:"duration_ns"`
 	Layers   []Layer       `json:"layers"`
 	// Env lists the names of the variables the stage received.
-	Env           []string          `json:"env"`
-	Events        []Event           `json:"events"`
-	EventsDropped int               `json:"events_dropped,omitempty"`
-	Watched       []string          `json:"watched"`
-	FileChanges   []FileChange      `json:"file_changes"`
-	Findings      []finding.Finding `json:"-"`
-	Errors        []string          `json:"errors,omitempty"`
+	Env           []string `json:"env"`
+	Events        []Event  `json:"events"`
+	EventsDropped int      `json:"events_dropped,omitempty"`
+	// WritesUnwatched counts write events (opens for writing, renames,
+	// links, truncations) outside the watched trees and the model output:
+	// checked by nothing and not listed, to keep the report bounded.
+	WritesUnwatched int               `json:"writes_unwatched,omitempty"`
+	Watched         []string          `json:"watched"`
+	FileChanges     []FileChange      `json:"file_changes"`
+	Findings        []finding.Finding `json:"-"`
+	Errors          []string          `json:"errors,omitempty"`
 }
 
 // Verdicts.

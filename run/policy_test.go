@@ -76,6 +76,39 @@ func TestLearnRoundTrip(t *testing.T) {
 	}
 }
 
+func TestLearnModelWriters(t *testing.T) {
+	o := &Options{ModelOutput: "/out"}
+	res := &Result{Events: []Event{
+		{Kind: EventWrite, Op: OpOpen, Path: "/out/model.bin", Exe: "/usr/bin/python3.11"},
+		{Kind: EventWrite, Op: OpRename, Path: "/out/model.safetensors", From: "/tmp/x", Exe: "/usr/bin/mv"},
+		{Kind: EventWrite, Op: OpOpen, Path: "/logs/train.log", Exe: "/usr/bin/tee"},
+		{Kind: EventWrite, Op: OpOpen, Path: "/out/x", Exe: ""},
+	}}
+	p := Learn(o, res)
+	if p.ModelOutput == nil || p.ModelOutput.Path != "/out" || strings.Join(p.ModelOutput.Writers, ",") != "/usr/bin/mv,/usr/bin/python3.11" {
+		t.Fatalf("learned %+v", p.ModelOutput)
+	}
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ParsePolicy(b)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if q.ModelOutput == nil || q.ModelOutput.Path != "/out" || strings.Join(q.ModelOutput.Writers, ",") != "/usr/bin/mv,/usr/bin/python3.11" {
+		t.Errorf("round trip %+v\n%s", q.ModelOutput, b)
+	}
+	if Learn(&Options{}, res).ModelOutput != nil {
+		t.Error("model_output learned without a model output")
+	}
+	for _, bad := range []string{"model_output: {writers: [python]}\n", "model_output: {path: /out, writers: ['[']}\n", "model_output: {path: /out, writer: [x]}\n"} {
+		if _, err := ParsePolicy([]byte(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
 func TestParseHistory(t *testing.T) {
 	ds, err := ParseHistory(strings.NewReader("# stage train\n1m30s\n\n90.5\n  2m \n"))
 	if err != nil {

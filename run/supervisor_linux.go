@@ -42,7 +42,17 @@ type supervisor struct {
 	// dead is closed once the init, and with it every process of the
 	// stage, is gone.
 	dead chan struct{}
+	// writeRoots are the trees whose writes are recorded as events: the
+	// watched trees and the model output, as given and with symbolic
+	// links resolved.
+	writeRoots []string
+	// argvOf maps a process (host PID) to the argv of its last exec, for
+	// write events. Only the monitor goroutine touches it.
+	argvOf map[int][]string
 }
+
+// maxArgvCache bounds argvOf; it is emptied when full.
+const maxArgvCache = 1 << 16
 
 // Run isolates and runs one stage, watching it, and returns what happened.
 // The error is for runs that could not be set up at all; what the stage
@@ -93,6 +103,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return out
 	}
 	o.RW, o.RO, o.Watch = clean(o.RW), clean(o.RO), clean(o.Watch)
+	if o.ModelOutput != "" {
+		// The model output must be writable and is always watched.
+		o.ModelOutput = expandHome(o.ModelOutput, home)
+		if !slicesContains(o.RW, o.ModelOutput) {
+			o.RW = append(o.RW, o.ModelOutput)
+		}
+		if !slicesContains(o.Watch, o.ModelOutput) {
+			o.Watch = append(o.Watch, o.ModelOutput)
+		}
+	}
 	for _, p := range o.RW {
 		if _, err := os.Stat(p); err != nil {
 			return nil, fmt.Errorf("--rw %s: %w", p, err)
@@ -105,7 +125,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	env, envNames := buildEnv(environ, o.Env, o.Secrets)
 
 	res := &Result{Command: o.Argv, Mode: o.Mode, Network: o.Network, Env: envNames, Events: []Event{}, FileChanges: []FileChange{}}
-	s := &supervisor{opts: &o, res: res, det: newDetector(&o), dead: make(chan struct{})}
+	s := &supervisor{opts: &o, res: res, det: newDetector(&o), dead: make(chan struct{}), argvOf: map[int][]string{}}
+	for _, r := range append(append([]string{}, o.Watch...), o.RW...) {
+		s.writeRoots = append(s.writeRoots, r)
+		if real, err := filepath.EvalSymlinks(r); err == nil && real != r {
+			s.writeRoots = append(s.writeRoots, real)
+		}
+	}
 
 	// File integrity: snapshot before.
 	roots := watchRoots(&o, home)
@@ -115,6 +141,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	cfg := childConfig{
 		Argv: o.Argv, Env: env, Dir: o.Dir, Network: o.Network, RW: o.RW, RO: o.RO,
 		Hide: credentialPaths(home, o.AllowCredentials), Monitor: !o.NoMonitor,
+		// Without a writable path the stage can only write to its private
+		// /tmp and /dev/shm, which vanish with it: nothing to attribute.
+		MonitorWrites: !o.NoMonitor && len(o.RW) > 0,
 	}
 
 	// Egress proxy.
@@ -263,6 +292,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.NoMonitor {
 		res.Layers = setLayer(res.Layers, LayerExecMonitor, false, "disabled by request")
 		res.Layers = setLayer(res.Layers, LayerConnectMon, false, "disabled by request")
+		res.Layers = setLayer(res.Layers, LayerWriteMonitor, false, "disabled by request")
+	} else if len(o.RW) == 0 {
+		res.Layers = setLayer(res.Layers, LayerWriteMonitor, false, "not needed: without --rw or --model-output the stage can write only its private /tmp and /dev/shm")
 	}
 
 	b, _ := json.Marshal(cfg)
@@ -500,16 +532,21 @@ func (s *supervisor) monitor(sock *os.File, stop <-chan struct{}) {
 		}
 		s.setLayer(LayerExecMonitor, false, "the stage ended before the seccomp listener arrived")
 		s.setLayer(LayerConnectMon, false, "the stage ended before the seccomp listener arrived")
+		s.setLayer(LayerWriteMonitor, false, "the stage ended before the seccomp listener arrived")
 		return
 	}
 	if fd < 0 {
 		s.setLayer(LayerExecMonitor, false, "no seccomp listener received from the stage")
 		s.setLayer(LayerConnectMon, false, "no seccomp listener received from the stage")
+		s.setLayer(LayerWriteMonitor, false, "no seccomp listener received from the stage")
 		return
 	}
 	defer unix.Close(fd)
 	s.setLayer(LayerExecMonitor, true, "seccomp user notification on execve and execveat; every call is held until recorded")
 	s.setLayer(LayerConnectMon, true, "seccomp user notification on connect and on sendto with a destination; every attempt is held until recorded")
+	if len(s.opts.RW) > 0 {
+		s.setLayer(LayerWriteMonitor, true, "seccomp user notification on opens with a write flag, openat2, creat, truncate, rename, link and symlink; writes under the watched trees and the model output are recorded with their process")
+	}
 	var n seccompNotif
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
@@ -552,6 +589,7 @@ func (s *supervisor) setLayer(name string, active bool, reason string) {
 func (s *supervisor) handle(fd int, n *seccompNotif) {
 	pid := int(n.PID)
 	ev := Event{}
+	legacyWrite(n)
 	switch n.Nr {
 	case unix.SYS_EXECVE, unix.SYS_EXECVEAT:
 		ev.Kind = EventExec
@@ -595,11 +633,28 @@ func (s *supervisor) handle(fd int, n *seccompNotif) {
 			ev.Family, ev.Addr, ev.Port, _ = parseSockaddr(b)
 		}
 	default:
-		_ = notifContinue(fd, n.ID)
-		return
+		if !isWriteSyscall(n.Nr) || !s.decodeWrite(pid, n, &ev) {
+			_ = notifContinue(fd, n.ID)
+			return
+		}
 	}
 	st := readProcStatus(pid)
 	ev.PID, ev.Comm = st.NSpid, st.Name
+	switch ev.Kind {
+	case EventExec:
+		if len(s.argvOf) >= maxArgvCache {
+			clear(s.argvOf)
+		}
+		if st.Tgid > 0 {
+			s.argvOf[st.Tgid] = ev.Argv
+		}
+	case EventWrite:
+		// A write belongs to the process, not the thread.
+		if st.NStgid > 0 {
+			ev.PID = st.NStgid
+		}
+		ev.Argv = s.argvOf[st.Tgid]
+	}
 	if st.PPid > 0 {
 		ev.PPID = readProcStatus(st.PPid).NSpid
 	}
@@ -608,6 +663,9 @@ func (s *supervisor) handle(fd int, n *seccompNotif) {
 		// The caller died while we looked; what we read may belong to a
 		// recycled PID, so keep only what came from its memory.
 		ev.PID, ev.PPID, ev.Comm, ev.Exe, ev.Stdio = 0, 0, "", "", nil
+		if ev.Kind == EventWrite {
+			ev.Argv = nil
+		}
 	}
 	if s.record(&ev) {
 		// The caller stays blocked in the kernel until the kill reaches
