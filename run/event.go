@@ -57,7 +57,8 @@ type Event struct {
 	// under /proc/*/fd: the program was executed from a descriptor.
 	FromFD bool `json:"from_fd,omitempty"`
 	// Stdio classifies descriptors 0, 1, 2: tcp, socket, pipe, tty,
-	// null, file, or "" when closed or unknown.
+	// null, file, or "" when closed or unknown. It is read only for the
+	// programs a rule needs it for (shells, env, printenv).
 	Stdio []string `json:"stdio,omitempty"`
 
 	// Connect and egress: destination. Family is inet, inet6 or unix.

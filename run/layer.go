@@ -49,3 +49,12 @@ func setLayer(ls []Layer, name string, active bool, reason string) []Layer {
 	}
 	return append(ls, Layer{Name: name, Active: active, Reason: reason})
 }
+
+func layerIsActive(ls []Layer, name string) bool {
+	for _, l := range ls {
+		if l.Name == name {
+			return l.Active
+		}
+	}
+	return false
+}

@@ -90,14 +90,21 @@ type Result struct {
 	Env           []string `json:"env"`
 	Events        []Event  `json:"events"`
 	EventsDropped int      `json:"events_dropped,omitempty"`
+	// ExecsNotFound counts execve calls of paths that did not exist
+	// (answered ENOENT by the supervisor, as the kernel would have; a
+	// PATH search makes one per directory tried). They are not listed.
+	ExecsNotFound int `json:"execs_not_found,omitempty"`
 	// WritesUnwatched counts write events (opens for writing, renames,
 	// links, truncations) outside the watched trees and the model output:
 	// checked by nothing and not listed, to keep the report bounded.
-	WritesUnwatched int               `json:"writes_unwatched,omitempty"`
-	Watched         []string          `json:"watched"`
-	FileChanges     []FileChange      `json:"file_changes"`
-	Findings        []finding.Finding `json:"-"`
-	Errors          []string          `json:"errors,omitempty"`
+	WritesUnwatched int      `json:"writes_unwatched,omitempty"`
+	Watched         []string `json:"watched"`
+	// ReadOnlyTrees are default watch trees (site-packages) not walked
+	// because landlock keeps them read-only for the stage.
+	ReadOnlyTrees []string          `json:"read_only_trees,omitempty"`
+	FileChanges   []FileChange      `json:"file_changes"`
+	Findings      []finding.Finding `json:"-"`
+	Errors        []string          `json:"errors,omitempty"`
 }
 
 // Verdicts.

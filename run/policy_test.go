@@ -200,6 +200,7 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("mode: enforce\nnetwork: allow\nallow_hosts: ['*.hf.co:443']\nrw: [out]\n"))
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("executables: [x, y]\ntimeout: 1h\nhistory: h.txt\n"))
+	f.Add([]byte("model_output:\n  path: ./out\n  writers: [/usr/bin/python3*, cp]\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := ParsePolicy(b)
 		if err != nil {
@@ -237,11 +238,12 @@ func FuzzParseHistory(f *testing.F) {
 
 func FuzzProcParsers(f *testing.F) {
 	f.Add([]byte("Name:\tsh\nPPid:\t1\nNSpid:\t9 2\n"), uint64(2))
+	f.Add([]byte("Name:\tpython3\nTgid:\t40\nPPid:\t1\nNStgid:\t40\t3\nNSpid:\t41\t4\n"), uint64(3))
 	f.Add([]byte("sl local\n 0: 0100007F:1 0:0 01 0:0 0:0 0 0 0 77 1\n"), uint64(77))
 	f.Add([]byte{2, 0, 0, 80, 10, 0, 0, 1}, uint64(0))
 	f.Fuzz(func(t *testing.T, b []byte, ino uint64) {
 		st := parseStatus(b)
-		if st.PPid < 0 || st.NSpid < 0 || len(st.Name) > 64 {
+		if st.PPid < 0 || st.NSpid < 0 || st.Tgid < 0 || st.NStgid < 0 || len(st.Name) > 64 {
 			t.Fatalf("%+v", st)
 		}
 		_ = tcpTableHasInode(b, ino)

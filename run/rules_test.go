@@ -188,7 +188,8 @@ func FuzzDetector(f *testing.F) {
 	f.Add("/usr/bin/nc", "nc\x00-e\x00/bin/sh", "", "", 0)
 	f.Add("/memfd:x (deleted)", "python3\x00-c\x00import socket,pty;pty.spawn('/bin/sh')", "socket", "fd00:ec2::254", 80)
 	f.Fuzz(func(t *testing.T, path, args, stdio, addr string, port int) {
-		d := newDetector(&Options{Network: NetworkNone, Executables: []string{"/bin/sh"}, Watch: []string{"/w"}})
+		d := newDetector(&Options{Network: NetworkNone, Executables: []string{"/bin/sh"}, Watch: []string{"/w"}, ModelOutput: "/w", ModelWriters: strings.Split(stdio, ",")})
+		d.resolveExe = func(p string) []string { return []string{p, path} }
 		argv := strings.Split(args, "\x00")
 		evs := []Event{
 			{Kind: EventExec, Path: path, Argv: argv, Stdio: strings.Split(stdio, ",")},
@@ -196,6 +197,8 @@ func FuzzDetector(f *testing.F) {
 			{Kind: EventConnect, Family: "inet", Addr: addr, Port: port},
 			{Kind: EventSendto, Family: "inet6", Addr: addr, Port: port},
 			{Kind: EventEgress, Host: addr, Port: port, Allowed: bptr(port%2 == 0)},
+			{Kind: EventWrite, Op: stdio, Path: path, From: addr, Exe: args, PID: port, Argv: argv},
+			{Kind: EventWrite, Op: OpRename, Path: addr, From: path, Exe: path, PID: port},
 		}
 		for i := range evs {
 			for _, f := range d.event(&evs[i]) {

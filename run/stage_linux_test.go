@@ -251,6 +251,31 @@ func TestStageShortLivedProcessesAllSeen(t *testing.T) {
 	}
 }
 
+func TestStageMissingProgramsCountedNotListed(t *testing.T) {
+	env := []string{"PATH=/nonexistent-a:/nonexistent-b:/usr/bin:/bin", "HOME=/"}
+	s := stage(t, Options{Argv: []string{"sh", "-c", "env no-such-program-mlgate; cd /usr/bin && ./true && env true; echo done"}, Environ: env})
+	if !strings.Contains(s.stdout, "done") || s.res.ExitCode != 0 {
+		t.Fatalf("exit %d stdout %q", s.res.ExitCode, s.stdout)
+	}
+	// no-such-program-mlgate: 4 PATH directories; true: 2 before /usr/bin.
+	if s.res.ExecsNotFound < 6 {
+		t.Errorf("execs_not_found %d, want at least 6", s.res.ExecsNotFound)
+	}
+	var paths []string
+	for _, e := range s.res.Events {
+		if e.Kind == EventExec {
+			paths = append(paths, e.Path)
+		}
+	}
+	got := strings.Join(paths, " ")
+	if strings.Contains(got, "no-such-program") || strings.Contains(got, "nonexistent") {
+		t.Errorf("missing programs listed: %s", got)
+	}
+	if !strings.Contains(got, "./true") {
+		t.Errorf("relative exec of an existing program not recorded: %s", got)
+	}
+}
+
 func TestStageOneMillisecondChildAndFailedConnect(t *testing.T) {
 	s := stage(t, Options{Argv: []string{"sh", "-c", "/bin/true; /bin/true; " + ensureHelper() + " connect 10.255.255.1:9"}})
 	trues, connects := 0, 0
@@ -554,6 +579,51 @@ func TestStageModelWriterAttributed(t *testing.T) {
 	}
 	if !found || strings.Contains(fmt.Sprint(p.res.Findings), "running /usr/bin/mv") {
 		t.Errorf("policy writers not applied: %v", p.res.Findings)
+	}
+}
+
+func TestStageDefaultWatchLeftToLandlock(t *testing.T) {
+	home := outsideTmp(t)
+	_ = os.Chmod(home, 0o755)
+	sp := filepath.Join(home, ".local/lib/python3.99/site-packages")
+	if err := os.MkdirAll(sp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(sp, "pkg.py"), []byte("x = 1\n"), 0o644)
+	env := []string{"PATH=/usr/bin:/bin", "HOME=" + home}
+	write := fmt.Sprintf("%s write %s/evil.pth", ensureHelper(), sp)
+	o := Options{Argv: []string{"sh", "-c", write}, Home: home, Environ: env}
+	// stage() turns the default watch off; this test needs it on.
+	run := func(o Options) stageOut {
+		o.Environ = append(o.Environ, envHelper+"=1")
+		o.Env = append(o.Env, envHelper)
+		o.Dir = "/"
+		var out bytes.Buffer
+		o.Stdout, o.Stderr = &out, io.Discard
+		if why := sandboxAvailable(); why != "" {
+			t.Skip(why)
+		}
+		res, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stageOut{res: res, stdout: out.String()}
+	}
+	s := run(o)
+	if !slicesContains(s.res.ReadOnlyTrees, sp) || slicesContains(s.res.Watched, sp) {
+		t.Errorf("site-packages not left to landlock: watched %v read-only %v", s.res.Watched, s.res.ReadOnlyTrees)
+	}
+	if !strings.Contains(s.stdout, "write failed") {
+		t.Errorf("the stage wrote into a read-only default tree: %q", s.stdout)
+	}
+	if len(s.res.Errors) != 0 {
+		t.Errorf("errors %v", s.res.Errors)
+	}
+	// Writable site-packages: walked before and after, and the write found.
+	o.RW = []string{sp}
+	w := run(o)
+	if !slicesContains(w.res.Watched, sp) || !hasFinding(w.res, "run/site-packages-modified") {
+		t.Errorf("writable site-packages: watched %v findings %v stdout %q", w.res.Watched, w.res.Findings, w.stdout)
 	}
 }
 

@@ -1,0 +1,58 @@
+package run
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParallelSnapshotMatchesSequential(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for i := 0; i < 30; i++ {
+		d := filepath.Join(a, "pkg", strings.Repeat("x", i%5+1), "sub")
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(d, "f"+itoa(i)+".py"), []byte(strings.Repeat("y", i)), 0o644)
+	}
+	os.MkdirAll(filepath.Join(a, "empty"), 0o755)
+	os.Symlink("/etc", filepath.Join(a, "dirlink"))      // not followed
+	os.Symlink("missing", filepath.Join(a, "dangling"))  // recorded as a link
+	os.WriteFile(filepath.Join(b, "lonely"), nil, 0o644) // b does not exist: skipped
+	os.MkdirAll(b, 0o755)
+	os.WriteFile(filepath.Join(b, "x"), []byte("x"), 0o600)
+	roots := []string{a, b, filepath.Join(dir, "nonexistent")}
+	seq, _ := snapshotSequential(roots)
+	for _, w := range []int{1, 2, 4} {
+		par, n := snapshotParallel(roots, w)
+		if n != 33 {
+			t.Errorf("workers %d: %d files, want 33", w, n)
+		}
+		if !reflect.DeepEqual(seq, par) {
+			t.Errorf("workers %d: parallel snapshot differs from the sequential walk:\n%v\n%v", w, seq, par)
+		}
+	}
+	// A rewrite that restores size and mtime is still a change (ctime).
+	f := filepath.Join(b, "x")
+	fi, _ := os.Stat(f)
+	time.Sleep(10 * time.Millisecond)
+	os.WriteFile(f, []byte("z"), 0o600)
+	os.Chtimes(f, fi.ModTime(), fi.ModTime())
+	after, _ := snapshotAll(roots)
+	ch := diffSnapshots(seq, after)
+	if len(ch) != 1 || ch[0].Path != f || ch[0].Change != ChangeModified {
+		t.Errorf("changes %+v", ch)
+	}
+}
+
+func TestSplitReadOnlyRoots(t *testing.T) {
+	o := &Options{RW: []string{"/home/u/.venv", "/data/out"}, Watch: []string{"/srv/models"}}
+	walk, ro := splitReadOnlyRoots([]string{"/data", "/home/u/.venv/lib/python3.11/site-packages", "/srv/models", "/usr/lib/python3/dist-packages", "/data/out"}, o)
+	if strings.Join(walk, " ") != "/data /home/u/.venv/lib/python3.11/site-packages /srv/models /data/out" || strings.Join(ro, " ") != "/usr/lib/python3/dist-packages" {
+		t.Errorf("walk %v read-only %v", walk, ro)
+	}
+}
