@@ -391,12 +391,15 @@ func shimMain() int {
 	} else {
 		st.layer(LayerCapabilities, true, "bounding, ambient, effective, permitted and inheritable sets emptied; securebits NOROOT locked")
 	}
-	listener, err := installSeccomp(cfg.Monitor)
+	listener, err := installSeccomp(cfg.Monitor, cfg.MonitorWrites)
 	if err != nil {
 		st.layer(LayerSeccomp, false, err.Error())
 		if cfg.Monitor {
 			st.layer(LayerExecMonitor, false, "seccomp filter not installed: "+err.Error())
 			st.layer(LayerConnectMon, false, "seccomp filter not installed: "+err.Error())
+			if cfg.MonitorWrites {
+				st.layer(LayerWriteMonitor, false, "seccomp filter not installed: "+err.Error())
+			}
 		}
 	} else {
 		st.layer(LayerSeccomp, true, "")

@@ -18,6 +18,9 @@ type childConfig struct {
 	UserNS bool `json:"userns"`
 	// Monitor installs the seccomp user-notification filter.
 	Monitor bool `json:"monitor"`
+	// MonitorWrites also reports opens for writing, renames, links and
+	// truncations (only with Monitor).
+	MonitorWrites bool `json:"monitor_writes,omitempty"`
 	// ProxyConfigured: fd 5 is an O_PATH directory holding proxy.sock.
 	Proxy bool `json:"proxy"`
 }

@@ -10,6 +10,20 @@ const (
 	// EventSendto is a datagram sent with an explicit destination
 	// (sendto without connect).
 	EventSendto = "sendto"
+	// EventWrite is a file opened for writing (or created, truncated,
+	// renamed, linked or symlinked) under a watched tree or the model
+	// output.
+	EventWrite = "write"
+)
+
+// Write operations (Event.Op).
+const (
+	OpOpen     = "open"
+	OpCreat    = "creat"
+	OpRename   = "rename"
+	OpLink     = "link"
+	OpSymlink  = "symlink"
+	OpTruncate = "truncate"
 )
 
 // Event is one thing the stage did, captured as it happened.
@@ -28,13 +42,23 @@ type Event struct {
 	Exe  string `json:"exe,omitempty"`
 
 	// Exec: the path or, for execveat, the file the descriptor names.
+	// Write: the file written, absolute, as the stage sees it, with
+	// symbolic links resolved where they exist. For a write, Argv is the
+	// command line of the process's last exec seen by the monitor (empty
+	// for a process that has not executed anything since it was forked
+	// from the stage's first process).
 	Path string   `json:"path,omitempty"`
 	Argv []string `json:"argv,omitempty"`
+	// Op is the write operation: open, creat, rename, link, symlink or
+	// truncate. From is the source of a rename or link.
+	Op   string `json:"op,omitempty"`
+	From string `json:"from,omitempty"`
 	// FromFD is set for execveat(fd, "", AT_EMPTY_PATH) and for paths
 	// under /proc/*/fd: the program was executed from a descriptor.
 	FromFD bool `json:"from_fd,omitempty"`
 	// Stdio classifies descriptors 0, 1, 2: tcp, socket, pipe, tty,
-	// null, file, or "" when closed or unknown.
+	// null, file, or "" when closed or unknown. It is read only for the
+	// programs a rule needs it for (shells, env, printenv).
 	Stdio []string `json:"stdio,omitempty"`
 
 	// Connect and egress: destination. Family is inet, inet6 or unix.

@@ -185,6 +185,38 @@ func helperMain(args []string) int {
 		_, err = c.WriteToUDP([]byte("x"), dst)
 		fmt.Println("sendto:", err)
 		return 0
+	case "writemodel": // writemodel MODELDIR OTHERDIR: the stage itself and helpers write
+		dir, other := args[1], args[2]
+		if err := os.WriteFile(dir+"/model.bin", []byte("weights"), 0o644); err != nil {
+			fmt.Println("own write failed:", err)
+			return 1
+		}
+		// openat2: one read-only open (never reported) and one for writing.
+		how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC}
+		if fd, err := unix.Openat2(unix.AT_FDCWD, dir+"/model.bin", &how); err == nil {
+			unix.Close(fd)
+		}
+		how = unix.OpenHow{Flags: unix.O_WRONLY | unix.O_CREAT | unix.O_CLOEXEC, Mode: 0o644}
+		if fd, err := unix.Openat2(unix.AT_FDCWD, dir+"/by-openat2.bin", &how); err == nil {
+			unix.Close(fd)
+		} else {
+			fmt.Println("openat2:", err)
+		}
+		for _, c := range [][]string{
+			{"sh", "-c", "echo x > " + dir + "/model.bin"},
+			{"sh", "-c", "echo y > " + other + "/log"},
+			{"cat", dir + "/model.bin"},
+			{"sh", "-c", "echo staged > " + other + "/staged && mv " + other + "/staged " + dir + "/swapped"},
+			{"sh", "-c", "ln -s " + dir + " /tmp/via && echo z > /tmp/via/evil"},
+		} {
+			cmd := exec.Command(c[0], c[1:]...)
+			cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+			if err := cmd.Run(); err != nil {
+				fmt.Println(c, err)
+				return 1
+			}
+		}
+		return 0
 	case "miner":
 		fmt.Println("pretending to mine", strings.Join(args[1:], " "))
 		return 0

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Limits of a file-integrity snapshot.
@@ -106,8 +108,150 @@ func watchRoots(o *Options, home string) []string {
 	return out
 }
 
+// splitReadOnlyRoots separates the default watch roots that the stage
+// cannot write under landlock (neither inside nor containing an --rw
+// path, and not named with --watch) from the ones to walk.
+func splitReadOnlyRoots(roots []string, o *Options) (walk, readOnly []string) {
+	for _, r := range roots {
+		explicit := slicesContains(o.Watch, r)
+		overlaps := false
+		for _, rw := range o.RW {
+			overlaps = overlaps || under(r, rw) || under(rw, r)
+		}
+		if explicit || overlaps {
+			walk = append(walk, r)
+		} else {
+			readOnly = append(readOnly, r)
+		}
+	}
+	return walk, readOnly
+}
+
 // snapshotAll records every regular file and symlink under the roots.
+// The trees are walked by several goroutines (directory listings and
+// stats relative to the directory's descriptor); if the file limit is
+// reached, the walk is redone in lexical order so that the before and
+// after snapshots cut at the same place.
 func snapshotAll(roots []string) ([]snapshot, string) {
+	out, total := snapshotParallel(roots, snapshotWorkers)
+	if total < maxSnapshotFiles {
+		return out, ""
+	}
+	return snapshotSequential(roots)
+}
+
+// snapshotWorkers walk the trees concurrently: listing and stat are
+// mostly waiting on the kernel (and on the disk when the cache is cold).
+const snapshotWorkers = 4
+
+// snapshotParallel walks every root with workers goroutines sharing one
+// stack of directories. It stops adding files at maxSnapshotFiles and
+// returns how many it found (at most the limit).
+func snapshotParallel(roots []string, workers int) ([]snapshot, int) {
+	out := make([]snapshot, len(roots))
+	type dirJob struct {
+		root int
+		dir  string
+	}
+	var (
+		mu      sync.Mutex
+		cond    = sync.NewCond(&mu)
+		stack   []dirJob
+		pending int // directories queued or being listed
+		total   atomic.Int64
+	)
+	for i, r := range roots {
+		out[i] = snapshot{root: r, files: map[string]fileState{}, unreadable: map[string]bool{}}
+		fi, err := os.Lstat(r)
+		if err != nil {
+			continue // nothing there (yet)
+		}
+		if !fi.IsDir() {
+			// A file, or a link, named as a tree is itself the tree, as
+			// for filepath.WalkDir.
+			out[i].files[r] = stateOf(fi)
+			total.Add(1)
+			continue
+		}
+		stack = append(stack, dirJob{i, r})
+		pending++
+	}
+	type result struct {
+		root int
+		path string
+		st   fileState
+	}
+	var wg sync.WaitGroup
+	results := make([][]result, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var local []result
+			for {
+				mu.Lock()
+				for len(stack) == 0 && pending > 0 {
+					cond.Wait()
+				}
+				if len(stack) == 0 {
+					mu.Unlock()
+					results[w] = local
+					return
+				}
+				j := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				mu.Unlock()
+
+				var subdirs []string
+				readable := true
+				if total.Load() < maxSnapshotFiles {
+					readable = listDir(j.dir, func(name string, isDir bool, st fileState) {
+						p := j.dir + "/" + name
+						if j.dir == "/" {
+							p = "/" + name
+						}
+						if isDir {
+							subdirs = append(subdirs, p)
+							return
+						}
+						if total.Add(1) > maxSnapshotFiles {
+							return
+						}
+						local = append(local, result{j.root, p, st})
+					})
+				}
+				mu.Lock()
+				if !readable {
+					// Unreadable subtree: it cannot be compared; one that
+					// becomes unreadable during the run is reported. A
+					// root that does not exist is no such directory.
+					u := out[j.root].unreadable
+					if _, err := os.Lstat(j.dir); err == nil && len(u) < maxUnreadableDirs {
+						u[j.dir] = true
+					}
+				}
+				for _, d := range subdirs {
+					stack = append(stack, dirJob{j.root, d})
+				}
+				pending += len(subdirs) - 1
+				if pending == 0 || len(subdirs) > 0 {
+					cond.Broadcast()
+				}
+				mu.Unlock()
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, rs := range results {
+		for _, r := range rs {
+			out[r.root].files[r.path] = r.st
+		}
+	}
+	return out, int(min(total.Load(), maxSnapshotFiles))
+}
+
+// snapshotSequential walks the roots one by one in lexical order.
+func snapshotSequential(roots []string) ([]snapshot, string) {
 	var out []snapshot
 	var errs []string
 	total := 0
@@ -133,10 +277,7 @@ func snapshotAll(roots []string) ([]snapshot, string) {
 			if err != nil {
 				return nil
 			}
-			st := fileState{size: fi.Size(), mode: fi.Mode(), mtime: fi.ModTime().UnixNano()}
-			st.ino, st.ctime = inodeCtime(fi)
-			st.dev, st.nlink = devNlink(fi)
-			s.files[p] = st
+			s.files[p] = stateOf(fi)
 			total++
 			return nil
 		})
@@ -149,6 +290,14 @@ func snapshotAll(roots []string) ([]snapshot, string) {
 		errs = append(errs, "stopped at the file limit; later files are not compared")
 	}
 	return out, strings.Join(errs, "; ")
+}
+
+// stateOf is the state of a file from its FileInfo.
+func stateOf(fi fs.FileInfo) fileState {
+	st := fileState{size: fi.Size(), mode: fi.Mode(), mtime: fi.ModTime().UnixNano()}
+	st.ino, st.ctime = inodeCtime(fi)
+	st.dev, st.nlink = devNlink(fi)
+	return st
 }
 
 type devIno struct{ dev, ino uint64 }

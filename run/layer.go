@@ -28,6 +28,7 @@ const (
 	LayerEnvScrub      = "environment-scrubbed"
 	LayerExecMonitor   = "exec-monitor"
 	LayerConnectMon    = "connect-monitor"
+	LayerWriteMonitor  = "write-monitor"
 	LayerFileIntegrity = "file-integrity"
 	LayerCgroup        = "cgroup"
 )
@@ -36,7 +37,7 @@ const (
 var allLayers = []string{
 	LayerUserNS, LayerMountNS, LayerPIDNS, LayerIPCNS, LayerUTSNS, LayerNetNS, LayerEgressProxy,
 	LayerPrivateTmp, LayerCredentials, LayerReadOnlyBinds, LayerLandlock, LayerSeccomp, LayerNoNewPrivs,
-	LayerCapabilities, LayerEnvScrub, LayerExecMonitor, LayerConnectMon, LayerFileIntegrity, LayerCgroup,
+	LayerCapabilities, LayerEnvScrub, LayerExecMonitor, LayerConnectMon, LayerWriteMonitor, LayerFileIntegrity, LayerCgroup,
 }
 
 func setLayer(ls []Layer, name string, active bool, reason string) []Layer {
@@ -47,4 +48,13 @@ func setLayer(ls []Layer, name string, active bool, reason string) []Layer {
 		}
 	}
 	return append(ls, Layer{Name: name, Active: active, Reason: reason})
+}
+
+func layerIsActive(ls []Layer, name string) bool {
+	for _, l := range ls {
+		if l.Name == name {
+			return l.Active
+		}
+	}
+	return false
 }

@@ -45,6 +45,17 @@ type Options struct {
 	// Executables, when not empty, are the programs the stage is expected
 	// to run (from a learned policy); anything else is reported.
 	Executables []string
+	// ModelOutput is the directory the stage writes its model to (""
+	// when none is declared). It is writable (added to RW) and watched,
+	// and every write into it is attributed to a process and checked by
+	// run/unexpected-model-writer.
+	ModelOutput string
+	// ModelWriters are glob patterns (path.Match) of the executables
+	// allowed to write into ModelOutput; a pattern without '/' matches
+	// the base name. When empty, the expected writers are the stage's
+	// own top-level program (following interpreters) and processes
+	// running the same executable.
+	ModelWriters []string
 	// Timeout kills the stage after this long (0: no limit).
 	Timeout time.Duration
 	// Stdin, Stdout and Stderr are the stage's standard streams.
@@ -91,7 +102,18 @@ type Result struct {
 	Env           []string `json:"env"`
 	Events        []Event  `json:"events"`
 	EventsDropped int      `json:"events_dropped,omitempty"`
-	Watched       []string `json:"watched"`
+	// ExecsNotFound counts execve calls of paths that did not exist
+	// (answered ENOENT by the supervisor, as the kernel would have; a
+	// PATH search makes one per directory tried). They are not listed.
+	ExecsNotFound int `json:"execs_not_found,omitempty"`
+	// WritesUnwatched counts write events (opens for writing, renames,
+	// links, truncations) outside the watched trees and the model output:
+	// checked by nothing and not listed, to keep the report bounded.
+	WritesUnwatched int      `json:"writes_unwatched,omitempty"`
+	Watched         []string `json:"watched"`
+	// ReadOnlyTrees are default watch trees (site-packages) not walked
+	// because landlock keeps them read-only for the stage.
+	ReadOnlyTrees []string `json:"read_only_trees,omitempty"`
 	// Dir is the stage's working directory and Outputs its --rw paths
 	// (absolute).
 	Dir         string       `json:"dir"`

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,6 +36,17 @@ type Policy struct {
 	History            string   `yaml:"history,omitempty"`
 	Timeout            string   `yaml:"timeout,omitempty"`
 	Executables        []string `yaml:"executables,omitempty"`
+	// ModelOutput declares the model output directory and who may write
+	// it (run/unexpected-model-writer).
+	ModelOutput *ModelOutputPolicy `yaml:"model_output,omitempty"`
+}
+
+// ModelOutputPolicy is the model_output section of a policy.
+type ModelOutputPolicy struct {
+	Path string `yaml:"path"`
+	// Writers are glob patterns of the executables allowed to write it;
+	// a pattern without '/' matches the base name.
+	Writers []string `yaml:"writers,omitempty"`
 }
 
 // Policy limits.
@@ -82,6 +94,17 @@ func (p *Policy) Validate() error {
 	}
 	lists := map[string][]string{"allow_hosts": p.AllowHosts, "rw": p.RW, "ro": p.RO, "allow_credentials": p.AllowCredentials,
 		"env": p.Env, "secrets": p.Secrets, "watch": p.Watch, "executables": p.Executables}
+	if p.ModelOutput != nil {
+		lists["model_output.writers"] = p.ModelOutput.Writers
+		if p.ModelOutput.Path == "" || len(p.ModelOutput.Path) > maxPolicyString || strings.ContainsRune(p.ModelOutput.Path, 0) {
+			return errors.New("policy: model_output.path: empty, NUL-containing or overlong")
+		}
+		for _, w := range p.ModelOutput.Writers {
+			if _, err := path.Match(w, ""); err != nil {
+				return fmt.Errorf("policy: model_output.writers: %q is not a valid pattern", w)
+			}
+		}
+	}
 	total := 0
 	for name, l := range lists {
 		total += len(l)
@@ -136,6 +159,18 @@ func Learn(o *Options, res *Result) *Policy {
 		p.Network = NetworkAllow
 	} else if o.Network == NetworkHost {
 		p.Network = NetworkHost
+	}
+	if o.ModelOutput != "" {
+		mo := &ModelOutputPolicy{Path: o.ModelOutput}
+		roots := modelRoots(o.ModelOutput)
+		writers := map[string]bool{}
+		for _, e := range res.Events {
+			if e.Kind == EventWrite && e.Exe != "" && (underAny(e.Path, roots) || (e.Op == OpRename && underAny(e.From, roots))) {
+				writers[e.Exe] = true
+			}
+		}
+		mo.Writers = sortedKeys(writers)
+		p.ModelOutput = mo
 	}
 	written := map[string]bool{}
 	for _, c := range res.FileChanges {

@@ -86,6 +86,39 @@ func TestLearnRoundTrip(t *testing.T) {
 	}
 }
 
+func TestLearnModelWriters(t *testing.T) {
+	o := &Options{ModelOutput: "/out"}
+	res := &Result{Events: []Event{
+		{Kind: EventWrite, Op: OpOpen, Path: "/out/model.bin", Exe: "/usr/bin/python3.11"},
+		{Kind: EventWrite, Op: OpRename, Path: "/out/model.safetensors", From: "/tmp/x", Exe: "/usr/bin/mv"},
+		{Kind: EventWrite, Op: OpOpen, Path: "/logs/train.log", Exe: "/usr/bin/tee"},
+		{Kind: EventWrite, Op: OpOpen, Path: "/out/x", Exe: ""},
+	}}
+	p := Learn(o, res)
+	if p.ModelOutput == nil || p.ModelOutput.Path != "/out" || strings.Join(p.ModelOutput.Writers, ",") != "/usr/bin/mv,/usr/bin/python3.11" {
+		t.Fatalf("learned %+v", p.ModelOutput)
+	}
+	b, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ParsePolicy(b)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if q.ModelOutput == nil || q.ModelOutput.Path != "/out" || strings.Join(q.ModelOutput.Writers, ",") != "/usr/bin/mv,/usr/bin/python3.11" {
+		t.Errorf("round trip %+v\n%s", q.ModelOutput, b)
+	}
+	if Learn(&Options{}, res).ModelOutput != nil {
+		t.Error("model_output learned without a model output")
+	}
+	for _, bad := range []string{"model_output: {writers: [python]}\n", "model_output: {path: /out, writers: ['[']}\n", "model_output: {path: /out, writer: [x]}\n"} {
+		if _, err := ParsePolicy([]byte(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
 func TestParseHistory(t *testing.T) {
 	ds, err := ParseHistory(strings.NewReader("# stage train\n1m30s\n\n90.5\n  2m \n"))
 	if err != nil {
@@ -177,6 +210,7 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte("mode: enforce\nnetwork: allow\nallow_hosts: ['*.hf.co:443']\nrw: [out]\n"))
 	f.Add([]byte("a: &a [*a, *a]\n"))
 	f.Add([]byte("executables: [x, y]\ntimeout: 1h\nhistory: h.txt\n"))
+	f.Add([]byte("model_output:\n  path: ./out\n  writers: [/usr/bin/python3*, cp]\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := ParsePolicy(b)
 		if err != nil {
@@ -214,11 +248,12 @@ func FuzzParseHistory(f *testing.F) {
 
 func FuzzProcParsers(f *testing.F) {
 	f.Add([]byte("Name:\tsh\nPPid:\t1\nNSpid:\t9 2\n"), uint64(2))
+	f.Add([]byte("Name:\tpython3\nTgid:\t40\nPPid:\t1\nNStgid:\t40\t3\nNSpid:\t41\t4\n"), uint64(3))
 	f.Add([]byte("sl local\n 0: 0100007F:1 0:0 01 0:0 0:0 0 0 0 77 1\n"), uint64(77))
 	f.Add([]byte{2, 0, 0, 80, 10, 0, 0, 1}, uint64(0))
 	f.Fuzz(func(t *testing.T, b []byte, ino uint64) {
 		st := parseStatus(b)
-		if st.PPid < 0 || st.NSpid < 0 || len(st.Name) > 64 {
+		if st.PPid < 0 || st.NSpid < 0 || st.Tgid < 0 || st.NStgid < 0 || len(st.Name) > 64 {
 			t.Fatalf("%+v", st)
 		}
 		_ = tcpTableHasInode(b, ino)

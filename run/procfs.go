@@ -14,6 +14,9 @@ type procStatus struct {
 	PPid int
 	// NSpid is the PID in the innermost PID namespace (the stage's).
 	NSpid int
+	// Tgid is the thread-group (process) ID of a thread, NStgid the same
+	// in the innermost PID namespace.
+	Tgid, NStgid int
 }
 
 // parseStatus reads the Name, PPid and NSpid fields of a /proc/PID/status
@@ -42,11 +45,19 @@ func parseStatus(b []byte) procStatus {
 			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 				s.PPid = n
 			}
-		case "NSpid":
+		case "Tgid":
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+				s.Tgid = n
+			}
+		case "NSpid", "NStgid":
 			f := strings.Fields(v)
 			if len(f) > 0 {
 				if n, err := strconv.Atoi(f[len(f)-1]); err == nil && n >= 0 {
-					s.NSpid = n
+					if string(key) == "NSpid" {
+						s.NSpid = n
+					} else {
+						s.NStgid = n
+					}
 				}
 			}
 		}

@@ -1,7 +1,11 @@
 package run
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -106,6 +110,11 @@ var (
 		Doc:         "The stage's policy lists the programs it is expected to run (usually learned with mlgate run --learn), and the stage executed one that is not on the list.",
 		Remediation: "If the program is expected, add it to the policy's executables; otherwise find the code that ran it.",
 	})
+	RuleModelWriter = finding.Register(&finding.Rule{
+		ID: "run/unexpected-model-writer", Title: "Model output written by an unexpected process", Severity: finding.High,
+		Doc:         "With --model-output DIR, every open for writing, creat, truncate, rename, link and symlink into DIR is attributed to the process that made it, and a process that is not an expected writer is reported. The expected writers are, by default, the stage's own top-level program (for a script, its interpreter; a program it executes in its own place, as env and shell wrappers do) and every process running the same executable (forked workers, multiprocessing); a policy's model_output.writers list replaces that default. A model file replaced by a shell, cp, curl or another helper after training is how a poisoned dependency swaps the artifact a later stage signs and ships; the before/after file comparison shows that the file changed, this rule shows who changed it. Reads of the directory are never reported.",
+		Remediation: "Find the code that started the process (event PID, parent and argv). If the writer is legitimate (e.g. the training script copies the checkpoint with cp), add its executable to the policy's model_output.writers (mlgate run --learn records them); otherwise treat the model output as tampered and do not sign or publish it.",
+	})
 	RuleLayerMissing = finding.Register(&finding.Rule{
 		ID: "run/isolation-layer-missing", Title: "Isolation layer not active", Severity: finding.Medium,
 		Doc:         "One of the isolation or monitoring layers mlgate run applies could not be put in place on this runner (the report's layer list says why: kernel too old, landlock disabled at boot, user namespaces forbidden). The stage ran with less protection than its policy assumes, and what that layer would have caught may be missing from the report.",
@@ -159,6 +168,15 @@ type detector struct {
 	expect map[string]bool
 	// dropped counts findings past maxFindings.
 	dropped int
+	// modelRoots are the model output as given and resolved; topPID is
+	// the stage's top-level process (the PID of the first exec) and
+	// topExes the executables it has run; resolveExe lists what an exec
+	// path stands for (the file itself, its resolved path, a script's
+	// interpreter).
+	modelRoots []string
+	topPID     int
+	topExes    map[string]bool
+	resolveExe func(string) []string
 }
 
 // maxFindings bounds the findings (and the memory of seen fingerprints) a
@@ -166,7 +184,8 @@ type detector struct {
 const maxFindings = 10000
 
 func newDetector(o *Options) *detector {
-	d := &detector{o: o, seen: map[string]bool{}}
+	d := &detector{o: o, seen: map[string]bool{}, topExes: map[string]bool{}, resolveExe: resolveExecutable}
+	d.modelRoots = modelRoots(o.ModelOutput)
 	if len(o.Executables) > 0 {
 		d.expect = map[string]bool{}
 		for _, e := range o.Executables {
@@ -295,7 +314,21 @@ func (d *detector) event(ev *Event) []finding.Finding {
 	var out []finding.Finding
 	switch ev.Kind {
 	case EventExec:
+		if d.topPID == 0 {
+			d.topPID = ev.PID
+		}
+		if len(d.modelRoots) > 0 && ev.PID == d.topPID && ev.PID != 0 && len(d.topExes) < 64 {
+			p := ev.Path
+			if !filepath.IsAbs(p) && d.o.Dir != "" {
+				p = filepath.Join(d.o.Dir, p)
+			}
+			for _, x := range d.resolveExe(p) {
+				d.topExes[x] = true
+			}
+		}
 		out = d.execRules(ev, out)
+	case EventWrite:
+		out = d.writeRules(ev, out)
 	case EventConnect, EventSendto:
 		if ev.Family == "unix" && ev.Kind == EventConnect {
 			return d.hostSocket(ev, out)
@@ -503,7 +536,10 @@ func (d *detector) final(res *Result) []finding.Finding {
 		if l.Name == LayerNetNS && d.o.Network == NetworkHost {
 			continue
 		}
-		if (l.Name == LayerExecMonitor || l.Name == LayerConnectMon) && d.o.NoMonitor {
+		if (l.Name == LayerExecMonitor || l.Name == LayerConnectMon || l.Name == LayerWriteMonitor) && d.o.NoMonitor {
+			continue
+		}
+		if l.Name == LayerWriteMonitor && len(d.o.RW) == 0 && d.o.ModelOutput == "" {
 			continue
 		}
 		if l.Name == LayerUserNS && d.o.NoUserNS {
@@ -619,4 +655,138 @@ func symlinkEscape(path, target, tree string) string {
 		return "a relative target that climbs out of"
 	}
 	return ""
+}
+
+// modelRoots returns the model output directory, cleaned, and its
+// resolved form when that differs.
+func modelRoots(dir string) []string {
+	if dir == "" {
+		return nil
+	}
+	dir = filepath.Clean(dir)
+	out := []string{dir}
+	if r, err := filepath.EvalSymlinks(dir); err == nil && r != dir {
+		out = append(out, r)
+	}
+	return out
+}
+
+// resolveExecutable lists the executables an exec of p runs: p, its
+// resolved path and, for a script, its interpreter (resolved too). An
+// "env" interpreter is not followed: env executes the real one in its
+// place, which the monitor sees as another exec of the same process.
+func resolveExecutable(p string) []string {
+	out := []string{p}
+	r, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return out
+	}
+	if r != p {
+		out = append(out, r)
+	}
+	f, err := os.Open(r)
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	b := make([]byte, 256)
+	n, _ := io.ReadFull(f, b)
+	line, ok := bytes.CutPrefix(b[:n], []byte("#!"))
+	if !ok {
+		return out
+	}
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	fs := strings.Fields(string(line))
+	if len(fs) == 0 || !filepath.IsAbs(fs[0]) || base(fs[0]) == "env" {
+		return out
+	}
+	out = append(out, fs[0])
+	if ri, err := filepath.EvalSymlinks(fs[0]); err == nil && ri != fs[0] {
+		out = append(out, ri)
+	}
+	return out
+}
+
+// expectedWriter says whether the process of a write event may write
+// the model output.
+func (d *detector) expectedWriter(ev *Event) bool {
+	if len(d.o.ModelWriters) > 0 {
+		return matchesWriter(d.o.ModelWriters, ev.Exe)
+	}
+	if ev.PID != 0 && ev.PID == d.topPID {
+		if ev.Exe != "" && len(d.topExes) < 64 {
+			d.topExes[ev.Exe] = true
+		}
+		return true
+	}
+	return ev.Exe != "" && d.topExes[ev.Exe]
+}
+
+// matchesWriter matches exe against policy globs; a pattern without '/'
+// is matched against the base name.
+func matchesWriter(globs []string, exe string) bool {
+	if exe == "" {
+		return false
+	}
+	for _, g := range globs {
+		subject := exe
+		if !strings.Contains(g, "/") {
+			subject = filepath.Base(exe)
+		}
+		if g == subject {
+			return true
+		}
+		if ok, err := path.Match(g, subject); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *detector) writeRules(ev *Event, out []finding.Finding) []finding.Finding {
+	if len(d.modelRoots) == 0 {
+		return out
+	}
+	target := ""
+	switch {
+	case underAny(ev.Path, d.modelRoots):
+		target = ev.Path
+	case ev.Op == OpRename && underAny(ev.From, d.modelRoots):
+		target = ev.From // moved out of the model output
+	default:
+		return out
+	}
+	if d.expectedWriter(ev) {
+		return out
+	}
+	exe := ev.Exe
+	if exe == "" {
+		exe = "an unknown executable (the process was gone before it could be read)"
+	}
+	who := fmt.Sprintf("pid %d", ev.PID)
+	if ev.PPID > 0 {
+		who += fmt.Sprintf(" (parent %d)", ev.PPID)
+	}
+	what := map[string]string{
+		OpOpen: "opened " + ev.Path + " for writing", OpRename: "renamed " + ev.From + " to " + ev.Path,
+		OpLink: "linked " + ev.From + " as " + ev.Path, OpSymlink: "created the symbolic link " + ev.Path + " -> " + ev.From,
+		OpTruncate: "truncated " + ev.Path,
+	}[ev.Op]
+	if what == "" {
+		what = "wrote " + ev.Path
+	}
+	expected := "the stage's top-level program"
+	if len(d.o.ModelWriters) > 0 {
+		expected = "the policy's writers (" + strings.Join(d.o.ModelWriters, ", ") + ")"
+	} else if len(d.topExes) > 0 {
+		expected += " (" + strings.Join(sortedKeys(d.topExes), ", ") + ")"
+	}
+	msg := fmt.Sprintf("%s running %s %s in the model output; expected writers: %s", who, exe, what, expected)
+	evidence := ev.Op + " " + target + " by " + ev.Exe
+	if len(ev.Argv) > 0 {
+		evidence += " [" + strings.Join(ev.Argv, " ") + "]"
+	}
+	return d.add(out, RuleModelWriter, "file "+target, msg, evidence)
 }

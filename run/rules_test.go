@@ -1,6 +1,7 @@
 package run
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -207,7 +208,8 @@ func FuzzDetector(f *testing.F) {
 	f.Add("/usr/bin/nc", "nc\x00-e\x00/bin/sh", "", "", 0)
 	f.Add("/memfd:x (deleted)", "python3\x00-c\x00import socket,pty;pty.spawn('/bin/sh')", "socket", "fd00:ec2::254", 80)
 	f.Fuzz(func(t *testing.T, path, args, stdio, addr string, port int) {
-		d := newDetector(&Options{Network: NetworkNone, Executables: []string{"/bin/sh"}, Watch: []string{"/w"}})
+		d := newDetector(&Options{Network: NetworkNone, Executables: []string{"/bin/sh"}, Watch: []string{"/w"}, ModelOutput: "/w", ModelWriters: strings.Split(stdio, ",")})
+		d.resolveExe = func(p string) []string { return []string{p, path} }
 		argv := strings.Split(args, "\x00")
 		evs := []Event{
 			{Kind: EventExec, Path: path, Argv: argv, Stdio: strings.Split(stdio, ",")},
@@ -215,6 +217,8 @@ func FuzzDetector(f *testing.F) {
 			{Kind: EventConnect, Family: "inet", Addr: addr, Port: port},
 			{Kind: EventSendto, Family: "inet6", Addr: addr, Port: port},
 			{Kind: EventEgress, Host: addr, Port: port, Allowed: bptr(port%2 == 0)},
+			{Kind: EventWrite, Op: stdio, Path: path, From: addr, Exe: args, PID: port, Argv: argv},
+			{Kind: EventWrite, Op: OpRename, Path: addr, From: path, Exe: path, PID: port},
 		}
 		for i := range evs {
 			for _, f := range d.event(&evs[i]) {
@@ -225,4 +229,70 @@ func FuzzDetector(f *testing.F) {
 		}
 		_ = d.final(&Result{FileChanges: []FileChange{{Path: path, Change: ChangeAdded, Root: addr}}, Layers: []Layer{{Name: stdio}}})
 	})
+}
+
+func TestModelWriterRule(t *testing.T) {
+	resolve := func(p string) []string {
+		if p == "/usr/bin/python3" {
+			return []string{p, "/usr/bin/python3.11"}
+		}
+		if p == "/work/train.sh" {
+			return []string{p, "/bin/bash"}
+		}
+		return []string{p}
+	}
+	w := func(pid int, exe, op, path, from string) Event {
+		return Event{Kind: EventWrite, PID: pid, PPID: 2, Exe: exe, Op: op, Path: path, From: from}
+	}
+	cases := []struct {
+		name string
+		o    Options
+		top  string // the stage's first exec
+		ev   Event
+		want bool
+	}{
+		{"training process writes its checkpoint", Options{ModelOutput: "/out"}, "/usr/bin/python3", w(2, "/usr/bin/python3.11", OpOpen, "/out/model.bin", ""), false},
+		{"forked worker with the same executable", Options{ModelOutput: "/out"}, "/usr/bin/python3", w(9, "/usr/bin/python3.11", OpOpen, "/out/shard-1.bin", ""), false},
+		{"script's interpreter is the writer", Options{ModelOutput: "/out"}, "/work/train.sh", w(7, "/bin/bash", OpOpen, "/out/model.bin", ""), false},
+		{"shell child writes the model", Options{ModelOutput: "/out"}, "/usr/bin/python3", w(8, "/usr/bin/dash", OpOpen, "/out/model.bin", ""), true},
+		{"curl -o into the model output", Options{ModelOutput: "/out"}, "/usr/bin/python3", w(8, "/usr/bin/curl", OpOpen, "/out/model.safetensors", ""), true},
+		{"cp renames into the model output", Options{ModelOutput: "/out"}, "/usr/bin/python3", w(8, "/usr/bin/mv", OpRename, "/out/model.bin", "/tmp/evil.bin"), true},
+		{"moved out of the model output", Options{ModelOutput: "/out"}, "/usr/bin/python3", w(8, "/usr/bin/mv", OpRename, "/elsewhere/x", "/out/model.bin"), true},
+		{"shell writes another --rw path", Options{ModelOutput: "/out", RW: []string{"/logs"}}, "/usr/bin/python3", w(8, "/usr/bin/dash", OpOpen, "/logs/train.log", ""), false},
+		{"sibling directory with a common prefix", Options{ModelOutput: "/out"}, "/usr/bin/python3", w(8, "/usr/bin/dash", OpOpen, "/outputs/x", ""), false},
+		{"no model output declared", Options{}, "/usr/bin/python3", w(8, "/usr/bin/dash", OpOpen, "/out/model.bin", ""), false},
+		{"policy writer glob matches", Options{ModelOutput: "/out", ModelWriters: []string{"/usr/bin/python3*", "cp"}}, "/usr/bin/python3", w(8, "/usr/bin/cp", OpOpen, "/out/model.bin", ""), false},
+		{"policy writers replace the default", Options{ModelOutput: "/out", ModelWriters: []string{"cp"}}, "/usr/bin/python3", w(2, "/usr/bin/python3.11", OpOpen, "/out/model.bin", ""), true},
+		{"unknown process", Options{ModelOutput: "/out"}, "/usr/bin/python3", w(0, "", OpTruncate, "/out/model.bin", ""), true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := newDetector(&c.o)
+			d.resolveExe = resolve
+			d.event(&Event{Kind: EventExec, PID: 2, Path: c.top})
+			got := ids(d.event(&c.ev))["run/unexpected-model-writer"]
+			if got != c.want {
+				t.Errorf("got %v want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestResolveExecutableFollowsShebang(t *testing.T) {
+	dir := t.TempDir()
+	script := dir + "/train"
+	if err := os.WriteFile(script, []byte("#!/bin/sh -e\necho hi\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	envScript := dir + "/train-env"
+	if err := os.WriteFile(envScript, []byte("#!/usr/bin/env python3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(resolveExecutable(script), " ")
+	if !strings.Contains(got, "/bin/sh") {
+		t.Errorf("interpreter not followed: %s", got)
+	}
+	if got := resolveExecutable(envScript); len(got) != 1 {
+		t.Errorf("env is followed through its exec, not its shebang: %v", got)
+	}
 }

@@ -12,3 +12,12 @@ const checkX32 = false
 
 // archDenied are denied system calls that exist only on this architecture.
 var archDenied = []uint32{}
+
+// arm64 has only the *at forms of open, rename, link and symlink.
+var (
+	archOpenFlagsArg1 = []uint32{}
+	archWriteSyscalls = []uint32{}
+)
+
+// legacyWrite has nothing to rewrite on arm64.
+func legacyWrite(n *seccompNotif) bool { return false }

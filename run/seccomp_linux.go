@@ -29,6 +29,21 @@ var deniedSyscalls = append([]uint32{
 // monitoredSyscalls are reported to the supervisor before they run.
 var monitoredSyscalls = []uint32{unix.SYS_EXECVE, unix.SYS_EXECVEAT, unix.SYS_CONNECT}
 
+// writeFlags are the open(2) flags that can change a file: write access
+// (O_WRONLY, O_RDWR, which O_TMPFILE requires), O_CREAT, O_TRUNC and
+// O_APPEND. An open without any of them cannot modify anything, so the
+// filter lets it through without a round trip to the supervisor: a
+// Python import reads thousands of files.
+const writeFlags = unix.O_WRONLY | unix.O_RDWR | unix.O_CREAT | unix.O_TRUNC | unix.O_APPEND
+
+// writeSyscalls are always reported when writes are monitored: they
+// create or replace a name (creat, rename*, link*, symlink*), shorten a
+// file by name (truncate), or carry their flags in memory a filter cannot
+// read (openat2; the supervisor reads them and lets read-only opens go).
+var writeSyscalls = append([]uint32{
+	unix.SYS_OPENAT2, unix.SYS_RENAMEAT, unix.SYS_RENAMEAT2, unix.SYS_LINKAT, unix.SYS_SYMLINKAT, unix.SYS_TRUNCATE,
+}, archWriteSyscalls...)
+
 const (
 	offNr   = 0
 	offArch = 4
@@ -37,17 +52,47 @@ const (
 	x32Bit  = 0x40000000
 )
 
-func stmt(code uint16, k uint32) unix.SockFilter {
-	return unix.SockFilter{Code: code, K: k}
+func offArg(i int) uint32 { return uint32(16 + 8*i) }
+
+// insn is one BPF instruction whose jump targets are labels, resolved by
+// assemble.
+type insn struct {
+	code   uint16
+	k      uint32
+	jt, jf string // "" = next instruction
+	label  string // label of this instruction
 }
 
-func jump(code uint16, k uint32, jt, jf uint8) unix.SockFilter {
-	return unix.SockFilter{Code: code, Jt: jt, Jf: jf, K: k}
+// assemble resolves labels into relative jump offsets.
+func assemble(p []insn) []unix.SockFilter {
+	at := map[string]int{}
+	for i, in := range p {
+		if in.label != "" {
+			at[in.label] = i
+		}
+	}
+	rel := func(pc int, l string) uint8 {
+		if l == "" {
+			return 0
+		}
+		t, ok := at[l]
+		if !ok || t <= pc || t-pc-1 > 255 {
+			panic("seccomp filter: bad jump to " + l)
+		}
+		return uint8(t - pc - 1)
+	}
+	out := make([]unix.SockFilter, len(p))
+	for i, in := range p {
+		out[i] = unix.SockFilter{Code: in.code, K: in.k, Jt: rel(i, in.jt), Jf: rel(i, in.jf)}
+	}
+	return out
 }
 
-// buildFilter assembles the seccomp program. Returns are placed at the
-// end; each conditional jump is computed against them.
-func buildFilter(monitor bool) []unix.SockFilter {
+// buildFilter assembles the seccomp program. With monitor, exec and
+// connect calls (and sendto with a destination) are reported to the
+// supervisor; with writes also, the calls of writeSyscalls and the opens
+// whose flags can modify a file.
+func buildFilter(monitor, writes bool) []unix.SockFilter {
 	const (
 		ldW  = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
 		jeq  = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
@@ -55,88 +100,71 @@ func buildFilter(monitor bool) []unix.SockFilter {
 		jset = unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K
 		ret  = unix.BPF_RET | unix.BPF_K
 	)
-	type cond struct {
-		op     uint16
-		k      uint32
-		target int // index of the return block
+	notify := uint32(unix.SECCOMP_RET_USER_NOTIF)
+	if !monitor {
+		notify = unix.SECCOMP_RET_ALLOW
 	}
-	const (
-		tEPERM = iota
-		tENOSYS
-		tNotify
-		tCheckNS
-		tCheckDest
-	)
-	var conds []cond
+	p := []insn{
+		{code: ldW, k: offArch},
+		{code: jeq, k: auditArch, jt: "arch-ok"},
+		{code: ret, k: unix.SECCOMP_RET_KILL_PROCESS},
+		{code: ldW, k: offNr, label: "arch-ok"},
+	}
 	if checkX32 {
-		conds = append(conds, cond{jge, x32Bit, tEPERM})
+		p = append(p, insn{code: jge, k: x32Bit, jt: "eperm"})
 	}
 	for _, nr := range deniedSyscalls {
-		conds = append(conds, cond{jeq, nr, tEPERM})
+		p = append(p, insn{code: jeq, k: nr, jt: "eperm"})
 	}
-	conds = append(conds, cond{jeq, unix.SYS_CLONE, tCheckNS}, cond{jeq, unix.SYS_UNSHARE, tCheckNS})
+	p = append(p, insn{code: jeq, k: unix.SYS_CLONE, jt: "check-ns"}, insn{code: jeq, k: unix.SYS_UNSHARE, jt: "check-ns"})
 	// clone3 takes its flags in memory a filter cannot read; libc falls
 	// back to clone, whose flags it can.
-	conds = append(conds, cond{jeq, unix.SYS_CLONE3, tENOSYS})
+	p = append(p, insn{code: jeq, k: unix.SYS_CLONE3, jt: "enosys"})
 	if monitor {
 		for _, nr := range monitoredSyscalls {
-			conds = append(conds, cond{jeq, nr, tNotify})
+			p = append(p, insn{code: jeq, k: nr, jt: "notify"})
 		}
-		conds = append(conds, cond{jeq, unix.SYS_SENDTO, tCheckDest})
-	}
-	prog := []unix.SockFilter{
-		stmt(ldW, offArch),
-		jump(jeq, auditArch, 1, 0),
-		stmt(ret, unix.SECCOMP_RET_KILL_PROCESS),
-		stmt(ldW, offNr),
-	}
-	// Layout after the conditions:
-	//   [allow]
-	//   [checkNS: ld arg0, jset NEWUSER -> eperm, allow]
-	//   [checkDest: ld arg4 lo, jne 0 -> notify, ld arg4 hi, jne 0 -> notify, allow]
-	//   [eperm] [enosys] [notify]
-	n := len(conds)
-	base := len(prog)
-	allowAt := base + n
-	checkAt := allowAt + 1
-	destAt := checkAt + 3
-	epermAt := destAt + 5
-	enosysAt := epermAt + 1
-	notifyAt := enosysAt + 1
-	targets := map[int]int{tEPERM: epermAt, tENOSYS: enosysAt, tNotify: notifyAt, tCheckNS: checkAt, tCheckDest: destAt}
-	for i, c := range conds {
-		pc := base + i
-		off := targets[c.target] - pc - 1
-		if off > 255 {
-			panic("seccomp filter too long")
+		p = append(p, insn{code: jeq, k: unix.SYS_SENDTO, jt: "check-dest"})
+		if writes {
+			p = append(p, insn{code: jeq, k: unix.SYS_OPENAT, jt: "check-flags2"})
+			for _, nr := range archOpenFlagsArg1 {
+				p = append(p, insn{code: jeq, k: nr, jt: "check-flags1"})
+			}
+			for _, nr := range writeSyscalls {
+				p = append(p, insn{code: jeq, k: nr, jt: "notify"})
+			}
 		}
-		prog = append(prog, jump(c.op, c.k, uint8(off), 0))
 	}
-	prog = append(prog,
-		stmt(ret, unix.SECCOMP_RET_ALLOW),
-		stmt(ldW, offArg0),
-		jump(jset, unix.CLONE_NEWUSER, uint8(epermAt-(checkAt+1)-1), 0),
-		stmt(ret, unix.SECCOMP_RET_ALLOW),
+	p = append(p,
+		insn{code: ret, k: unix.SECCOMP_RET_ALLOW, label: "allow"},
+		insn{code: ldW, k: offArg0, label: "check-ns"},
+		insn{code: jset, k: unix.CLONE_NEWUSER, jt: "eperm"},
+		insn{code: ret, k: unix.SECCOMP_RET_ALLOW},
 		// sendto with a destination address (an unconnected datagram).
-		stmt(ldW, offArg4),
-		jump(jeq, 0, 0, uint8(notifyAt-(destAt+1)-1)),
-		stmt(ldW, offArg4+4),
-		jump(jeq, 0, 0, uint8(notifyAt-(destAt+3)-1)),
-		stmt(ret, unix.SECCOMP_RET_ALLOW),
-		stmt(ret, unix.SECCOMP_RET_ERRNO|uint32(unix.EPERM)),
-		stmt(ret, unix.SECCOMP_RET_ERRNO|uint32(unix.ENOSYS)),
-		stmt(ret, unix.SECCOMP_RET_USER_NOTIF),
+		insn{code: ldW, k: offArg4, label: "check-dest"},
+		insn{code: jeq, k: 0, jf: "notify"},
+		insn{code: ldW, k: offArg4 + 4},
+		insn{code: jeq, k: 0, jf: "notify"},
+		insn{code: ret, k: unix.SECCOMP_RET_ALLOW},
+		// open(path, flags) and openat(dirfd, path, flags): only the
+		// flags' low 32 bits exist (an int).
+		insn{code: ldW, k: offArg(1), label: "check-flags1"},
+		insn{code: jset, k: writeFlags, jt: "notify"},
+		insn{code: ret, k: unix.SECCOMP_RET_ALLOW},
+		insn{code: ldW, k: offArg(2), label: "check-flags2"},
+		insn{code: jset, k: writeFlags, jt: "notify"},
+		insn{code: ret, k: unix.SECCOMP_RET_ALLOW},
+		insn{code: ret, k: unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM), label: "eperm"},
+		insn{code: ret, k: unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS), label: "enosys"},
+		insn{code: ret, k: notify, label: "notify"},
 	)
-	if !monitor {
-		prog[len(prog)-1] = stmt(ret, unix.SECCOMP_RET_ALLOW)
-	}
-	return prog
+	return assemble(p)
 }
 
 // installSeccomp loads the filter on the calling thread. With monitor it
 // returns the user-notification listener; otherwise -1.
-func installSeccomp(monitor bool) (int, error) {
-	prog := buildFilter(monitor)
+func installSeccomp(monitor, writes bool) (int, error) {
+	prog := buildFilter(monitor, writes)
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	var flags uintptr
 	if monitor {
@@ -171,7 +199,22 @@ type seccompNotifResp struct {
 	Flags uint32
 }
 
-const seccompIoctlNotifIDValid = 0x40082102
+const (
+	seccompIoctlNotifIDValid  = 0x40082102 // SECCOMP_IOW(2, __u64)
+	seccompIoctlNotifSetFlags = 0x40082104 // SECCOMP_IOW(4, __u64)
+)
+
+// notifSyncWakeUp asks the kernel (6.6 and later) to wake the supervisor
+// on the caller's CPU and the caller on the supervisor's: each held call
+// then costs two direct context switches instead of two cross-CPU
+// wake-ups. Older kernels refuse it; the monitor works the same, slower.
+func notifSyncWakeUp(fd int) error {
+	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), seccompIoctlNotifSetFlags, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
 
 func notifRecv(fd int, n *seccompNotif) error {
 	*n = seccompNotif{}

@@ -115,12 +115,15 @@ func TestStageLayersAllActive(t *testing.T) {
 		if l.Name == LayerUserNS && !strings.Contains(l.Reason, fmt.Sprintf("uid %d ", os.Geteuid())) {
 			t.Errorf("user namespace does not map the caller's uid %d: %s", os.Geteuid(), l.Reason)
 		}
-		if optionalLayers[l.Name] {
+		if optionalLayers[l.Name] || l.Name == LayerWriteMonitor {
 			continue
 		}
 		if !l.Active {
 			t.Errorf("layer %s inactive: %s", l.Name, l.Reason)
 		}
+	}
+	if layerActive(s.res, LayerWriteMonitor) {
+		t.Error("write monitor active for a stage with nothing writable")
 	}
 	if s.res.ExitCode != 0 || s.res.Verdict != VerdictClean {
 		t.Errorf("exit %d verdict %s findings %v", s.res.ExitCode, s.res.Verdict, s.res.Findings)
@@ -260,6 +263,31 @@ func TestStageShortLivedProcessesAllSeen(t *testing.T) {
 	}
 	if s.res.ExitCode != 0 {
 		t.Errorf("exit %d", s.res.ExitCode)
+	}
+}
+
+func TestStageMissingProgramsCountedNotListed(t *testing.T) {
+	env := []string{"PATH=/nonexistent-a:/nonexistent-b:/usr/bin:/bin", "HOME=/"}
+	s := stage(t, Options{Argv: []string{"sh", "-c", "env no-such-program-mlgate; cd /usr/bin && ./true && env true; echo done"}, Environ: env})
+	if !strings.Contains(s.stdout, "done") || s.res.ExitCode != 0 {
+		t.Fatalf("exit %d stdout %q", s.res.ExitCode, s.stdout)
+	}
+	// no-such-program-mlgate: 4 PATH directories; true: 2 before /usr/bin.
+	if s.res.ExecsNotFound < 6 {
+		t.Errorf("execs_not_found %d, want at least 6", s.res.ExecsNotFound)
+	}
+	var paths []string
+	for _, e := range s.res.Events {
+		if e.Kind == EventExec {
+			paths = append(paths, e.Path)
+		}
+	}
+	got := strings.Join(paths, " ")
+	if strings.Contains(got, "no-such-program") || strings.Contains(got, "nonexistent") {
+		t.Errorf("missing programs listed: %s", got)
+	}
+	if !strings.Contains(got, "./true") {
+		t.Errorf("relative exec of an existing program not recorded: %s", got)
 	}
 }
 
@@ -486,6 +514,134 @@ func TestStageHaltsWholeTree(t *testing.T) {
 	}
 }
 
+func TestStageModelWriterAttributed(t *testing.T) {
+	model := outsideTmp(t)
+	other := outsideTmp(t)
+	s := stage(t, Options{Argv: []string{ensureHelper(), "writemodel", model, other}, ModelOutput: model, RW: []string{other}})
+	if s.res.ExitCode != 0 {
+		t.Fatalf("exit %d: %s", s.res.ExitCode, s.stdout)
+	}
+	if !layerActive(s.res, LayerWriteMonitor) {
+		t.Fatal("write monitor inactive")
+	}
+	type key struct{ op, path, exe string }
+	seen := map[key]bool{}
+	for _, e := range s.res.Events {
+		if e.Kind == EventWrite {
+			seen[key{e.Op, e.Path, filepath.Base(e.Exe)}] = true
+			if e.PID == 0 || e.Exe == "" {
+				t.Errorf("write event without its process: %+v", e)
+			}
+		}
+	}
+	for _, want := range []key{
+		{OpOpen, model + "/model.bin", "helper"},
+		{OpOpen, model + "/by-openat2.bin", "helper"},
+		{OpOpen, model + "/model.bin", "dash"},
+		{OpOpen, other + "/log", "dash"},
+		{OpRename, model + "/swapped", "mv"},
+		{OpOpen, model + "/evil", "dash"},
+	} {
+		if want.exe == "dash" && !seen[want] {
+			if _, err := os.Stat("/bin/dash"); err != nil {
+				want.exe = "bash"
+			}
+		}
+		if !seen[want] {
+			t.Errorf("write event %+v not recorded; got %v", want, seen)
+		}
+	}
+	var msgs []string
+	for _, f := range s.res.Findings {
+		if f.RuleID == "run/unexpected-model-writer" {
+			msgs = append(msgs, f.Message)
+		}
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{"opened " + model + "/model.bin", "renamed " + other + "/staged to " + model + "/swapped", "opened " + model + "/evil"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no finding for %q in:\n%s", want, all)
+		}
+	}
+	for _, bad := range []string{"/helper opened", "/helper renamed", "/cat ", other + "/log", "by-openat2"} {
+		for _, m := range msgs {
+			if strings.Contains(m, bad) {
+				t.Errorf("false positive (%s): %s", bad, m)
+			}
+		}
+	}
+	if len(msgs) != 3 {
+		t.Errorf("%d model-writer findings, want 3:\n%s", len(msgs), all)
+	}
+
+	// A stage that only reads the model output: no write events at all.
+	r := stage(t, Options{Argv: []string{"sh", "-c", "cat " + model + "/model.bin; ls " + model}, ModelOutput: model})
+	for _, e := range r.res.Events {
+		if e.Kind == EventWrite {
+			t.Errorf("read reported as a write: %+v", e)
+		}
+	}
+	if hasFinding(r.res, "run/unexpected-model-writer") {
+		t.Error("reading the model output reported")
+	}
+
+	// With a policy's writer list, the stage's own program is no longer
+	// expected unless listed.
+	p := stage(t, Options{Argv: []string{ensureHelper(), "writemodel", model, other}, ModelOutput: model, RW: []string{other}, ModelWriters: []string{"mv", "sh", "dash", "bash"}})
+	found := false
+	for _, f := range p.res.Findings {
+		found = found || (f.RuleID == "run/unexpected-model-writer" && strings.Contains(f.Message, "helper opened "+model+"/model.bin"))
+	}
+	if !found || strings.Contains(fmt.Sprint(p.res.Findings), "running /usr/bin/mv") {
+		t.Errorf("policy writers not applied: %v", p.res.Findings)
+	}
+}
+
+func TestStageDefaultWatchLeftToLandlock(t *testing.T) {
+	home := outsideTmp(t)
+	_ = os.Chmod(home, 0o755)
+	sp := filepath.Join(home, ".local/lib/python3.99/site-packages")
+	if err := os.MkdirAll(sp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(sp, "pkg.py"), []byte("x = 1\n"), 0o644)
+	env := []string{"PATH=/usr/bin:/bin", "HOME=" + home}
+	write := fmt.Sprintf("%s write %s/evil.pth", ensureHelper(), sp)
+	o := Options{Argv: []string{"sh", "-c", write}, Home: home, Environ: env}
+	// stage() turns the default watch off; this test needs it on.
+	run := func(o Options) stageOut {
+		o.Environ = append(o.Environ, envHelper+"=1")
+		o.Env = append(o.Env, envHelper)
+		o.Dir = "/"
+		var out bytes.Buffer
+		o.Stdout, o.Stderr = &out, io.Discard
+		if why := sandboxAvailable(); why != "" {
+			t.Skip(why)
+		}
+		res, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stageOut{res: res, stdout: out.String()}
+	}
+	s := run(o)
+	if !slicesContains(s.res.ReadOnlyTrees, sp) || slicesContains(s.res.Watched, sp) {
+		t.Errorf("site-packages not left to landlock: watched %v read-only %v", s.res.Watched, s.res.ReadOnlyTrees)
+	}
+	if !strings.Contains(s.stdout, "write failed") {
+		t.Errorf("the stage wrote into a read-only default tree: %q", s.stdout)
+	}
+	if len(s.res.Errors) != 0 {
+		t.Errorf("errors %v", s.res.Errors)
+	}
+	// Writable site-packages: walked before and after, and the write found.
+	o.RW = []string{sp}
+	w := run(o)
+	if !slicesContains(w.res.Watched, sp) || !hasFinding(w.res, "run/site-packages-modified") {
+		t.Errorf("writable site-packages: watched %v findings %v stdout %q", w.res.Watched, w.res.Findings, w.stdout)
+	}
+}
+
 // TestAsUnprivileged runs every TestStage test again as uid 65534, the
 // way an ordinary CI user would run mlgate.
 func TestAsUnprivileged(t *testing.T) {
@@ -528,7 +684,7 @@ func TestRootWithoutUserNS(t *testing.T) {
 	}
 	s := stage(t, Options{Argv: []string{"sh", "-c", "grep -E '^Cap(Eff|Bnd)' /proc/self/status"}, NoUserNS: true})
 	for _, l := range s.res.Layers {
-		if optionalLayers[l.Name] {
+		if optionalLayers[l.Name] || l.Name == LayerWriteMonitor {
 			continue
 		}
 		if l.Active == (l.Name == LayerUserNS) {

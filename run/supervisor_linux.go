@@ -4,7 +4,9 @@ package run
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,7 +44,21 @@ type supervisor struct {
 	// dead is closed once the init, and with it every process of the
 	// stage, is gone.
 	dead chan struct{}
+	// writeRoots are the trees whose writes are recorded as events: the
+	// watched trees and the model output, as given and with symbolic
+	// links resolved.
+	writeRoots []string
+	// argvOf maps a process (host PID) to the argv of its last exec, for
+	// write events. Only the monitor goroutine touches it.
+	argvOf map[int][]string
+	// nspidOf maps host PIDs to PIDs in the stage's namespace, and
+	// statusBuf is reused for /proc/PID/status; monitor goroutine only.
+	nspidOf   map[int]int
+	statusBuf []byte
 }
+
+// maxArgvCache bounds argvOf; it is emptied when full.
+const maxArgvCache = 1 << 16
 
 // Run isolates and runs one stage, watching it, and returns what happened.
 // The error is for runs that could not be set up at all; what the stage
@@ -93,6 +109,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return out
 	}
 	o.RW, o.RO, o.Watch = clean(o.RW), clean(o.RO), clean(o.Watch)
+	if o.ModelOutput != "" {
+		// The model output must be writable and is always watched.
+		o.ModelOutput = expandHome(o.ModelOutput, home)
+		if !slicesContains(o.RW, o.ModelOutput) {
+			o.RW = append(o.RW, o.ModelOutput)
+		}
+		if !slicesContains(o.Watch, o.ModelOutput) {
+			o.Watch = append(o.Watch, o.ModelOutput)
+		}
+	}
 	for _, p := range o.RW {
 		if _, err := os.Stat(p); err != nil {
 			return nil, fmt.Errorf("--rw %s: %w", p, err)
@@ -106,16 +132,35 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	res := &Result{Command: o.Argv, Mode: o.Mode, Network: o.Network, Env: envNames, Events: []Event{}, FileChanges: []FileChange{},
 		Dir: expandHome(o.Dir, home), Outputs: append([]string{}, o.RW...)}
-	s := &supervisor{opts: &o, res: res, det: newDetector(&o), dead: make(chan struct{})}
+	s := &supervisor{opts: &o, res: res, det: newDetector(&o), dead: make(chan struct{}), argvOf: map[int][]string{}, nspidOf: map[int]int{}}
+	for _, r := range append(append([]string{}, o.Watch...), o.RW...) {
+		s.writeRoots = append(s.writeRoots, r)
+		if real, err := filepath.EvalSymlinks(r); err == nil && real != r {
+			s.writeRoots = append(s.writeRoots, real)
+		}
+	}
 
 	// File integrity: snapshot before.
 	roots := watchRoots(&o, home)
+	// Default trees (site-packages) that no --rw path overlaps are
+	// read-only for the stage under landlock: the kernel refuses every
+	// change, so they are not walked (a 60,000-file walk costs about a
+	// third of a second of CPU, twice). If landlock turns out not to be
+	// active, that is reported as an error below.
+	var readOnly []string
+	if abi, err := landlockABI(); err == nil && abi >= 1 {
+		roots, readOnly = splitReadOnlyRoots(roots, &o)
+	}
 	res.Watched = roots
+	res.ReadOnlyTrees = readOnly
 	before, snapErr := snapshotAll(roots)
 
 	cfg := childConfig{
 		Argv: o.Argv, Env: env, Dir: o.Dir, Network: o.Network, RW: o.RW, RO: o.RO,
 		Hide: append(credentialPaths(home, o.AllowCredentials), clean(o.Hide)...), Monitor: !o.NoMonitor,
+		// Without a writable path the stage can only write to its private
+		// /tmp and /dev/shm, which vanish with it: nothing to attribute.
+		MonitorWrites: !o.NoMonitor && len(o.RW) > 0,
 	}
 	res.HiddenLinked = hiddenHardLinks(cfg.Hide)
 
@@ -260,11 +305,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if snapErr != "" {
 		res.Layers = setLayer(res.Layers, LayerFileIntegrity, false, snapErr)
 	} else {
-		res.Layers = setLayer(res.Layers, LayerFileIntegrity, true, fmt.Sprintf("%d trees", len(roots)))
+		reason := fmt.Sprintf("%d trees", len(roots))
+		if len(readOnly) > 0 {
+			reason += fmt.Sprintf("; %d default trees kept read-only by landlock instead (not walked)", len(readOnly))
+		}
+		res.Layers = setLayer(res.Layers, LayerFileIntegrity, true, reason)
 	}
 	if o.NoMonitor {
 		res.Layers = setLayer(res.Layers, LayerExecMonitor, false, "disabled by request")
 		res.Layers = setLayer(res.Layers, LayerConnectMon, false, "disabled by request")
+		res.Layers = setLayer(res.Layers, LayerWriteMonitor, false, "disabled by request")
+	} else if len(o.RW) == 0 {
+		res.Layers = setLayer(res.Layers, LayerWriteMonitor, false, "not needed: without --rw or --model-output the stage can write only its private /tmp and /dev/shm")
 	}
 
 	b, _ := json.Marshal(cfg)
@@ -279,6 +331,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One OS thread serves every notification: the kernel's
+			// synchronous wake-up hands the CPU to this thread, and the Go
+			// scheduler does not move the loop between threads.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			s.monitor(notifParent, stop)
 		}()
 	}
@@ -349,6 +406,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	sort.SliceStable(res.Layers, func(i, j int) bool { return order[res.Layers[i].Name] < order[res.Layers[j].Name] })
 	noteHiddenLinks(res)
 
+	if len(readOnly) > 0 && !layerIsActive(res.Layers, LayerLandlock) {
+		res.Errors = append(res.Errors, "not compared: "+strings.Join(readOnly, ", ")+" (left to landlock, which was not active)")
+	}
 	after, snapErr2 := snapshotAll(roots)
 	if snapErr2 != "" {
 		res.Errors = append(res.Errors, "after-run snapshot: "+snapErr2)
@@ -503,16 +563,22 @@ func (s *supervisor) monitor(sock *os.File, stop <-chan struct{}) {
 		}
 		s.setLayer(LayerExecMonitor, false, "the stage ended before the seccomp listener arrived")
 		s.setLayer(LayerConnectMon, false, "the stage ended before the seccomp listener arrived")
+		s.setLayer(LayerWriteMonitor, false, "the stage ended before the seccomp listener arrived")
 		return
 	}
 	if fd < 0 {
 		s.setLayer(LayerExecMonitor, false, "no seccomp listener received from the stage")
 		s.setLayer(LayerConnectMon, false, "no seccomp listener received from the stage")
+		s.setLayer(LayerWriteMonitor, false, "no seccomp listener received from the stage")
 		return
 	}
 	defer unix.Close(fd)
+	_ = notifSyncWakeUp(fd)
 	s.setLayer(LayerExecMonitor, true, "seccomp user notification on execve and execveat; every call is held until recorded")
 	s.setLayer(LayerConnectMon, true, "seccomp user notification on connect and on sendto with a destination; every attempt is held until recorded")
+	if len(s.opts.RW) > 0 {
+		s.setLayer(LayerWriteMonitor, true, "seccomp user notification on opens with a write flag, openat2, creat, truncate, rename, link and symlink; writes under the watched trees and the model output are recorded with their process")
+	}
 	var n seccompNotif
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
@@ -551,10 +617,25 @@ func (s *supervisor) setLayer(name string, active bool, reason string) {
 	s.mu.Unlock()
 }
 
-// handle decodes one notification, records it and answers it.
+// handle decodes one notification, records it and answers it. Everything
+// the event reports is read while the caller is held (after an exec its
+// memory and image are gone); in audit mode the caller is let go before
+// the event is recorded and the rules run, in enforce mode only after.
 func (s *supervisor) handle(fd int, n *seccompNotif) {
 	pid := int(n.PID)
 	ev := Event{}
+	legacyWrite(n)
+	if n.Nr == unix.SYS_EXECVE && execTargetMissing(pid, n.Args[0]) {
+		// execvp tries every PATH directory in turn: most attempts name a
+		// file that does not exist. The supervisor answers those itself
+		// with the kernel's ENOENT, so nothing runs whatever the file
+		// system does afterwards, and they are only counted.
+		s.mu.Lock()
+		s.res.ExecsNotFound++
+		s.mu.Unlock()
+		_ = notifDeny(fd, n.ID, unix.ENOENT)
+		return
+	}
 	switch n.Nr {
 	case unix.SYS_EXECVE, unix.SYS_EXECVEAT:
 		ev.Kind = EventExec
@@ -562,10 +643,7 @@ func (s *supervisor) handle(fd int, n *seccompNotif) {
 		if n.Nr == unix.SYS_EXECVEAT {
 			pathArg, argvArg = n.Args[1], n.Args[2]
 		}
-		var t1, t2 bool
-		ev.Path, t1 = readString(pid, pathArg, maxArgLen)
-		ev.Argv, t2 = readArgv(pid, argvArg)
-		ev.Truncated = t1 || t2
+		ev.Path, ev.Argv, ev.Truncated = readExecArgs(pid, pathArg, argvArg)
 		if n.Nr == unix.SYS_EXECVEAT {
 			dirfd := int32(n.Args[0])
 			if n.Args[4]&unix.AT_EMPTY_PATH != 0 && ev.Path == "" {
@@ -583,7 +661,9 @@ func (s *supervisor) handle(fd int, n *seccompNotif) {
 				ev.Path = ev.Path + " -> " + target
 			}
 		}
-		ev.Stdio = stdioKinds(pid)
+		if needsStdio(&ev) {
+			ev.Stdio = stdioKinds(pid)
+		}
 	case unix.SYS_CONNECT, unix.SYS_SENDTO:
 		ev.Kind = EventConnect
 		addr, size := n.Args[1], n.Args[2]
@@ -598,19 +678,49 @@ func (s *supervisor) handle(fd int, n *seccompNotif) {
 			ev.Family, ev.Addr, ev.Port, _ = parseSockaddr(b)
 		}
 	default:
-		_ = notifContinue(fd, n.ID)
-		return
+		if !isWriteSyscall(n.Nr) || !s.decodeWrite(pid, n, &ev) {
+			_ = notifContinue(fd, n.ID)
+			return
+		}
 	}
-	st := readProcStatus(pid)
+	st := s.status(pid)
 	ev.PID, ev.Comm = st.NSpid, st.Name
+	switch ev.Kind {
+	case EventExec:
+		if len(s.argvOf) >= maxArgvCache {
+			clear(s.argvOf)
+		}
+		if st.Tgid > 0 {
+			s.argvOf[st.Tgid] = ev.Argv
+		}
+	case EventWrite:
+		// A write belongs to the process, not the thread.
+		if st.NStgid > 0 {
+			ev.PID = st.NStgid
+		}
+		ev.Argv = s.argvOf[st.Tgid]
+	}
 	if st.PPid > 0 {
-		ev.PPID = readProcStatus(st.PPid).NSpid
+		if ns, ok := s.nspidOf[st.PPid]; ok {
+			ev.PPID = ns
+		} else {
+			ev.PPID = s.status(st.PPid).NSpid
+		}
 	}
 	ev.Exe, _ = os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
 	if !notifValid(fd, n.ID) {
 		// The caller died while we looked; what we read may belong to a
 		// recycled PID, so keep only what came from its memory.
 		ev.PID, ev.PPID, ev.Comm, ev.Exe, ev.Stdio = 0, 0, "", "", nil
+		if ev.Kind == EventWrite {
+			ev.Argv = nil
+		}
+	}
+	if s.opts.Mode != ModeEnforce {
+		// Audit: nothing depends on the verdict; let the caller go first.
+		_ = notifContinue(fd, n.ID)
+		s.record(&ev)
+		return
 	}
 	if s.record(&ev) {
 		// The caller stays blocked in the kernel until the kill reaches
@@ -620,6 +730,83 @@ func (s *supervisor) handle(fd int, n *seccompNotif) {
 		return
 	}
 	_ = notifContinue(fd, n.ID)
+}
+
+// execTargetMissing says whether the path an execve names does not exist
+// as the caller would resolve it: relative to its working directory,
+// symbolic links inside its root (openat2 RESOLVE_IN_ROOT on
+// /proc/PID/root). Anything else (found, a permission or type error,
+// /proc paths, unreadable arguments) is false: the call takes the full
+// path and the kernel decides.
+func execTargetMissing(pid int, pathAddr uint64) bool {
+	p, trunc := readString(pid, pathAddr, maxArgLen)
+	if p == "" || trunc || strings.Contains(p, "/proc") {
+		return false
+	}
+	proc := "/proc/" + strconv.Itoa(pid)
+	if !strings.HasPrefix(p, "/") {
+		cwd, err := os.Readlink(proc + "/cwd")
+		if err != nil || !strings.HasPrefix(cwd, "/") {
+			return false
+		}
+		p = cwd + "/" + p
+	}
+	root, err := unix.Open(proc+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(root)
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(root, p, &how)
+	if err == nil {
+		unix.Close(fd)
+		return false
+	}
+	return err == unix.ENOENT
+}
+
+// maxNSpidCache bounds nspidOf; it is emptied when full.
+const maxNSpidCache = 1 << 16
+
+// status reads /proc/PID/status into a reused buffer and remembers the
+// process's PID in the stage's namespace, so that a later event whose
+// parent it is need not read the parent's status. A host PID is reused
+// only after the kernel has cycled through pid_max PIDs, so a stale
+// entry is not a practical concern within one run.
+func (s *supervisor) status(pid int) procStatus {
+	if s.statusBuf == nil {
+		s.statusBuf = make([]byte, 8<<10)
+	}
+	f, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/status", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return procStatus{}
+	}
+	n, _ := unix.Read(f, s.statusBuf)
+	unix.Close(f)
+	st := parseStatus(s.statusBuf[:max(n, 0)])
+	if st.NSpid > 0 {
+		if len(s.nspidOf) >= maxNSpidCache {
+			clear(s.nspidOf)
+		}
+		s.nspidOf[pid] = st.NSpid
+	}
+	return st
+}
+
+// needsStdio says whether an exec's descriptors 0-2 matter to a rule:
+// shells (a shell on a TCP socket is a reverse shell) and env/printenv
+// (the environment written to a socket). Other programs' are not read,
+// which saves three readlinks per exec.
+func needsStdio(ev *Event) bool {
+	b := base(ev.Path)
+	if shells[b] || b == "env" || b == "printenv" {
+		return true
+	}
+	if len(ev.Argv) > 0 {
+		a := base(ev.Argv[0])
+		return shells[a] || a == "env" || a == "printenv"
+	}
+	return false
 }
 
 func isProcFDPath(p string) bool {
@@ -691,27 +878,176 @@ func readString(pid int, addr uint64, max int) (string, bool) {
 	return string(out), true
 }
 
-// readArgv reads a NULL-terminated array of string pointers.
+// readExecArgs reads an exec's path and argv. The path's first bytes and
+// the first page of the pointer array come in one process_vm_readv, the
+// argument strings in a second one; longer data is read on.
+func readExecArgs(pid int, pathAddr, argvAddr uint64) (string, []string, bool) {
+	pn := min(4096-int(pathAddr%4096), argPeek)
+	an := min(4096-int(argvAddr%4096), 8*maxArgs)
+	if pathAddr == 0 || argvAddr == 0 || an < 8 {
+		path, t1 := readString(pid, pathAddr, maxArgLen)
+		argv, t2 := readArgv(pid, argvAddr)
+		return path, argv, t1 || t2
+	}
+	buf := make([]byte, pn+an)
+	local := []unix.Iovec{{Base: &buf[0]}, {Base: &buf[pn]}}
+	local[0].SetLen(pn)
+	local[1].SetLen(an)
+	remote := []unix.RemoteIovec{{Base: uintptr(pathAddr), Len: pn}, {Base: uintptr(argvAddr), Len: an}}
+	got, err := unix.ProcessVMReadv(pid, local, remote, 0)
+	if err != nil || got < pn+an {
+		path, t1 := readString(pid, pathAddr, maxArgLen)
+		argv, t2 := readArgv(pid, argvAddr)
+		return path, argv, t1 || t2
+	}
+	var path string
+	var t1 bool
+	if j := bytes.IndexByte(buf[:pn], 0); j >= 0 {
+		path = string(buf[:j])
+	} else {
+		rest, t := readString(pid, pathAddr+uint64(pn), maxArgLen-pn)
+		path, t1 = string(buf[:pn])+rest, t
+	}
+	argv, t2 := argvFrom(pid, argvAddr, buf[pn:])
+	return path, argv, t1 || t2
+}
+
+// readArgv reads a NULL-terminated array of string pointers. The
+// pointer array is read a page at a time and the strings in one
+// process_vm_readv for all of them (the first argPeek bytes of each, up
+// to its page end); only a string longer than that is read again on its
+// own. A typical exec costs two reads of the caller's memory.
 func readArgv(pid int, addr uint64) ([]string, bool) {
-	var argv []string
-	total := 0
-	for i := 0; i < maxArgs; i++ {
-		b, ok := readMem(pid, addr+uint64(8*i), 8)
+	return argvFrom(pid, addr, nil)
+}
+
+// argvFrom is readArgv with the array's first bytes already read (first,
+// a whole number of pointers ending at a page boundary, may be nil).
+func argvFrom(pid int, addr uint64, first []byte) ([]string, bool) {
+	var ptrs []uint64
+	truncated := true
+	for len(ptrs) < maxArgs {
+		n := 4096 - int((addr+uint64(8*len(ptrs)))%4096)
+		if n < 8 {
+			n = 8 // a pointer straddling a page (misaligned array)
+		}
+		if rest := 8 * (maxArgs - len(ptrs)); n > rest {
+			n = rest
+		}
+		var b []byte
+		ok := true
+		if first != nil {
+			b, first = first[:len(first)/8*8], nil
+		} else {
+			b, ok = readMem(pid, addr+uint64(8*len(ptrs)), n)
+		}
 		if !ok || len(b) < 8 {
-			return argv, false
+			// The array runs into unreadable memory before its NULL.
+			return readArgStrings(pid, ptrs, true)
 		}
-		p := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 | uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-		if p == 0 {
-			return argv, false
+		done := false
+		for i := 0; i+8 <= len(b); i += 8 {
+			p := binary.LittleEndian.Uint64(b[i:])
+			if p == 0 {
+				done = true
+				break
+			}
+			ptrs = append(ptrs, p)
+			if len(ptrs) == maxArgs {
+				break
+			}
 		}
-		s, trunc := readString(pid, p, maxArgLen)
-		total += len(s)
-		argv = append(argv, s)
-		if trunc || total > maxArgBytes {
+		if done {
+			truncated = false
+			break
+		}
+	}
+	return readArgStrings(pid, ptrs, truncated)
+}
+
+// argPeek is how much of each argument readArgStrings reads in its
+// batched pass.
+const argPeek = 256
+
+func readArgStrings(pid int, ptrs []uint64, truncated bool) ([]string, bool) {
+	if len(ptrs) == 0 {
+		return nil, truncated
+	}
+	sizes := make([]int, len(ptrs))
+	total := 0
+	for i, p := range ptrs {
+		n := 4096 - int(p%4096)
+		if n > argPeek {
+			n = argPeek
+		}
+		sizes[i] = n
+		total += n
+	}
+	buf := make([]byte, total)
+	got := make([]int, len(ptrs)) // bytes read per string; -1: not read
+	for i := range got {
+		got[i] = -1
+	}
+	// process_vm_readv takes at most IOV_MAX (1024) vectors and stops at
+	// the first remote vector that faults; what follows is read again.
+	off := 0
+	for start := 0; start < len(ptrs); {
+		end := min(start+1024, len(ptrs))
+		local := make([]unix.Iovec, 0, end-start)
+		remote := make([]unix.RemoteIovec, 0, end-start)
+		o := off
+		for i := start; i < end; i++ {
+			if ptrs[i] == 0 {
+				break
+			}
+			v := unix.Iovec{Base: &buf[o]}
+			v.SetLen(sizes[i])
+			local = append(local, v)
+			remote = append(remote, unix.RemoteIovec{Base: uintptr(ptrs[i]), Len: sizes[i]})
+			o += sizes[i]
+		}
+		n := 0
+		if len(local) > 0 {
+			n, _ = unix.ProcessVMReadv(pid, local, remote, 0)
+		}
+		// Account for what arrived, vector by vector.
+		i := start
+		for ; i < start+len(local) && n > 0; i++ {
+			k := min(n, sizes[i])
+			got[i] = k
+			n -= k
+			off += sizes[i]
+		}
+		if i == start {
+			// The first vector faulted (or a NULL pointer): skip it.
+			off += sizes[i]
+			i++
+		}
+		start = i
+	}
+	var argv []string
+	sum := 0
+	off = 0
+	for i, p := range ptrs {
+		chunk := buf[off : off+max(got[i], 0)]
+		off += sizes[i]
+		var a string
+		trunc := false
+		if j := bytes.IndexByte(chunk, 0); j >= 0 {
+			a = string(chunk[:j])
+		} else if got[i] < 0 {
+			a, trunc = readString(pid, p, maxArgLen)
+		} else {
+			rest, t := readString(pid, p+uint64(len(chunk)), maxArgLen-len(chunk))
+			a, trunc = string(chunk)+rest, t
+		}
+		sum += len(a)
+		argv = append(argv, a)
+		if trunc || sum > maxArgBytes {
 			return argv, true
 		}
 	}
-	return argv, true
+	return argv, truncated
 }
 
 func readProcStatus(pid int) procStatus {

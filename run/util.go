@@ -27,3 +27,12 @@ func underAny(p string, dirs []string) bool {
 	}
 	return false
 }
+
+func slicesContains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

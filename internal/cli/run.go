@@ -28,6 +28,7 @@ const exitHalted = 90
 
 type runFlags struct {
 	network, mode, policy, learn, history, timeout string
+	modelOutput                                    string
 	allowHosts, rw, ro, allowCreds, env, secrets   []string
 	watch                                          []string
 	noDefaultWatch, probe, allowPrivateEgress      bool
@@ -98,6 +99,7 @@ exited 0 but has findings at or above it exits 1. See docs/run.md.`,
 	fl.StringArrayVar(&f.env, "env", nil, "pass the environment variable `NAME` (not a secret) (repeatable)")
 	fl.StringArrayVar(&f.secrets, "secret", nil, "pass the secret environment variable `NAME` (repeatable)")
 	fl.StringArrayVar(&f.watch, "watch", nil, "hash the tree at `PATH` before and after and report changes (repeatable)")
+	fl.StringVar(&f.modelOutput, "model-output", "", "the stage's model output directory `PATH`: writable, watched, and every write into it attributed to a process; writes by other programs than the stage's own are reported (run/unexpected-model-writer)")
 	fl.BoolVar(&f.noDefaultWatch, "no-default-watch", false, "do not watch the runner's Python site-packages directories")
 	fl.StringVar(&f.mode, "mode", "audit", "audit (report only) or enforce (kill the stage on a critical finding)")
 	fl.StringVar(&f.policy, "policy", "", "read flags from the YAML policy `FILE`; command-line flags add to it")
@@ -159,6 +161,17 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 		Stdin:              cmd.InOrStdin(),
 		Stdout:             cmd.OutOrStdout(),
 		Stderr:             cmd.ErrOrStderr(),
+	}
+	if pol.ModelOutput != nil {
+		o.ModelOutput, o.ModelWriters = pol.ModelOutput.Path, pol.ModelOutput.Writers
+	}
+	if f.modelOutput != "" {
+		o.ModelOutput = f.modelOutput
+	}
+	if o.ModelOutput != "" {
+		if fi, err := os.Stat(o.ModelOutput); err != nil || !fi.IsDir() {
+			return usageErr("--model-output %s: not an existing directory", o.ModelOutput)
+		}
 	}
 	if o.Network == "" || fl.Changed("network") {
 		o.Network = f.network
@@ -311,7 +324,7 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 
 // writeRunSummary ends text output with the verdict and the layer list.
 func writeRunSummary(w io.Writer, res *sandbox.Result) {
-	execs, connects, egress := 0, 0, 0
+	execs, connects, egress, writes := 0, 0, 0, 0
 	for _, e := range res.Events {
 		switch e.Kind {
 		case sandbox.EventExec:
@@ -320,13 +333,15 @@ func writeRunSummary(w io.Writer, res *sandbox.Result) {
 			connects++
 		case sandbox.EventEgress:
 			egress++
+		case sandbox.EventWrite:
+			writes++
 		}
 	}
 	fmt.Fprintf(w, "run: verdict %s, stage exit %d", res.Verdict, res.ExitCode)
 	if res.HaltReason != "" {
 		fmt.Fprintf(w, ", halted: %s", report.Sanitize(res.HaltReason))
 	}
-	fmt.Fprintf(w, "; %s; %d execs, %d connects, %d proxy requests, %d file changes\n", res.Duration.Round(time.Millisecond), execs, connects, egress, len(res.FileChanges))
+	fmt.Fprintf(w, "; %s; %d execs, %d connects, %d proxy requests, %d watched writes, %d file changes\n", res.Duration.Round(time.Millisecond), execs, connects, egress, writes, len(res.FileChanges))
 	for _, l := range res.Layers {
 		state := "active  "
 		if !l.Active {

@@ -137,6 +137,43 @@ func TestRunLearnAndPolicy(t *testing.T) {
 	}
 }
 
+func TestRunModelOutputLearnAndPolicy(t *testing.T) {
+	requireSandbox(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pol := filepath.Join(dir, "stage.run.yaml")
+	script := "echo w > " + out + "/model.bin; cp " + out + "/model.bin " + out + "/copy.bin; cat " + out + "/model.bin >/dev/null"
+	code, _, errs := run(t, "run", "--no-default-watch", "--model-output", out, "--learn", pol, "--fail-on", "high", "--", "sh", "-c", script)
+	if code != 1 || !strings.Contains(errs, "run/unexpected-model-writer") || !strings.Contains(errs, "/cp opened") {
+		t.Fatalf("cp into the model output: exit %d %s", code, errs)
+	}
+	if strings.Count(errs, "run/unexpected-model-writer") != 1 {
+		t.Errorf("only cp is unexpected (the shell is the stage's own program; cat only reads): %s", errs)
+	}
+	b, err := os.ReadFile(pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := sandbox.ParsePolicy(b)
+	if err != nil || p.ModelOutput == nil || p.ModelOutput.Path != out || len(p.ModelOutput.Writers) != 2 {
+		t.Fatalf("learned policy (%v):\n%s", err, b)
+	}
+	// Under the learned policy the same run is clean; a new writer is not.
+	if code, _, errs = run(t, "run", "--no-default-watch", "--policy", pol, "--fail-on", "high", "--", "sh", "-c", script); code != 0 {
+		t.Errorf("same run under its learned policy: exit %d %s", code, errs)
+	}
+	code, _, errs = run(t, "run", "--no-default-watch", "--policy", pol, "--fail-on", "high", "--", "sh", "-c", script+"; ln "+out+"/model.bin "+out+"/hard")
+	if code != 1 || !strings.Contains(errs, "/ln linked") {
+		t.Errorf("new writer under the learned policy: exit %d %s", code, errs)
+	}
+	if code, _, _ := run(t, "run", "--model-output", filepath.Join(dir, "missing"), "--", "true"); code != 2 {
+		t.Errorf("missing model output: exit %d, want 2", code)
+	}
+}
+
 func TestRunHistoryAnomaly(t *testing.T) {
 	requireSandbox(t)
 	hist := filepath.Join(t.TempDir(), "history.txt")
