@@ -348,3 +348,36 @@ func TestRelativeRootIncludesAndPaths(t *testing.T) {
 		t.Errorf(".gitlab-ci.yml: %q (inputs %v)", got, formats)
 	}
 }
+
+// TestFileFoundByWalkAndNamedExplicitly: recognition happens on the
+// workers, after the walk; a file met first in a directory walk (where
+// nothing recognises it) and then named explicitly is still read as a
+// stage spec, once, and a file reached by two names is analyzed under
+// the one whose path an adapter matches.
+func TestFileFoundByWalkAndNamedExplicitly(t *testing.T) {
+	dir := t.TempDir()
+	odd := filepath.Join(dir, "stages.yaml")
+	write(t, odd, specFor("x"))
+	res, err := audit.Run(audit.Options{Paths: []string{dir, odd}, NoConfig: true, Analyzers: audit.Pipelines})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inputs(res.Report); len(got) != 1 || got[0] != filepath.ToSlash(odd) || res.Report.Inputs[0].Format != "mlgate-pipeline" {
+		t.Errorf("inputs %v %+v, want the explicitly named file once, as a stage spec", got, res.Report.Inputs)
+	}
+	// The same content under a recognised name, and a symlink to it
+	// under an unrecognised one that sorts first.
+	spec := filepath.Join(dir, "z", "mlgate-pipeline.yaml")
+	write(t, spec, specFor("y"))
+	if err := os.Symlink(spec, filepath.Join(dir, "a-link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(odd)
+	res, err = audit.Run(audit.Options{Paths: []string{dir}, NoConfig: true, Analyzers: audit.Pipelines})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inputs(res.Report); len(got) != 1 || got[0] != filepath.ToSlash(spec) {
+		t.Errorf("inputs %v, want %s only", got, spec)
+	}
+}
