@@ -18,6 +18,7 @@ import (
 
 	"github.com/mlgate/mlgate/sign/dsse"
 	"github.com/mlgate/mlgate/sign/keys"
+	"github.com/mlgate/mlgate/sign/provenance"
 )
 
 // A signed run report is an in-toto Statement v1 in a DSSE envelope
@@ -31,9 +32,9 @@ const (
 	// ReportPredicateType is the predicate type of a signed run report.
 	ReportPredicateType = "https://mlgate.dev/run-report/v1"
 	// inTotoStatementType is the in-toto Statement v1 _type.
-	inTotoStatementType = "https://in-toto.io/Statement/v1"
+	inTotoStatementType = provenance.StatementType
 	// InTotoPayloadType is the DSSE payload type of an in-toto statement.
-	InTotoPayloadType = "application/vnd.in-toto+json"
+	InTotoPayloadType = provenance.PayloadType
 	// ReportSubjectName names the single subject of a statement whose
 	// stage wrote no output file: the report itself.
 	ReportSubjectName = "mlgate-run-report.json"
@@ -52,11 +53,9 @@ const (
 	maxUnhashedListed = 1000
 )
 
-// AttestSubject is one in-toto subject: a file and its digest.
-type AttestSubject struct {
-	Name   string            `json:"name"`
-	Digest map[string]string `json:"digest"`
-}
+// AttestSubject is one in-toto subject: a file and its digest (the same
+// descriptor the provenance statements use).
+type AttestSubject = provenance.Subject
 
 // ReportStatement is the in-toto statement of a signed run report.
 type ReportStatement struct {
