@@ -12,17 +12,19 @@ import (
 
 // The fast path. Pipeline files are overwhelmingly written in a small part
 // of YAML: block mappings and sequences indented with spaces, plain and
-// quoted one-line scalars, literal and folded block scalars, one-line flow
-// collections and comments. fastDecode parses exactly that part, one line
-// at a time, into the same yaml.Node trees yaml.v3 builds (kinds, styles,
-// resolved tags, values, lines and columns; comments are kept as text, not
-// attached where yaml.v3 would put them, which only yamlsrc.Comments
-// reads). On anything else — anchors, aliases, tags, directives, tabs in
-// indentation, multi-line flow collections or quoted and plain scalars,
-// explicit indentation indicators, keep chomping, malformed input — it
-// gives up and Decode uses yaml.v3 on the whole file, so the result never
-// depends on which parser ran. A differential test over the corpora and a
-// fuzz target hold the two parsers to the same trees.
+// quoted scalars (folded over several lines too), literal and folded block
+// scalars, one-line flow collections and comments. fastDecode parses
+// exactly that part, one line at a time, into the same yaml.Node trees
+// yaml.v3 builds (kinds, styles, resolved tags, values, lines and columns;
+// comments are kept as text, all of them, not attached where yaml.v3 would
+// put them: only yamlsrc.Comments reads them). On anything else — anchors,
+// aliases, tags, directives, tabs in indentation, multi-line flow
+// collections, explicit indentation indicators, keep chomping, folded
+// scalars with more-indented lines, implicit keys past YAML's length
+// limit, malformed input — it gives up and Decode uses yaml.v3 on the
+// whole file, so the result never depends on which parser ran. A
+// differential test over the corpora and a differential fuzz target hold
+// the two parsers to the same trees.
 //
 // It exists for speed: yaml.v3 reads a character at a time through three
 // buffers and was a third of the CPU time of `mlgate pipeline` on real
