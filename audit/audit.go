@@ -601,7 +601,7 @@ func analyzePipeline(f pipelineFile, src []byte, opts pipeline.Options) ([]findi
 			return fail(err)
 		}
 	}
-	graphs, err := f.adapter.Parse(&pipeline.Source{File: path, Rel: f.rel, Src: src, ReadFile: readWithin(f.root)})
+	graphs, err := f.adapter.Parse(&pipeline.Source{File: path, Rel: f.rel, Src: src, ReadFile: readWithin(f.root), RuleOptions: opts.RuleOptions})
 	if err != nil {
 		return fail(err)
 	}

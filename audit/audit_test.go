@@ -381,3 +381,50 @@ func TestFileFoundByWalkAndNamedExplicitly(t *testing.T) {
 		t.Errorf("inputs %v, want %s only", got, spec)
 	}
 }
+
+// TestGitLabRunnerTagPatternsFromConfig: the GitLab adapter's runner-tag
+// patterns come from the options of pipeline/gitlab-mr-self-hosted-runner
+// in .mlgate.yaml, and steer what the file is inferred to run on.
+func TestGitLabRunnerTagPatternsFromConfig(t *testing.T) {
+	const ci = "stages: [test]\n" +
+		"unit:\n  stage: test\n  image: python:3.12\n  tags: [corp-runner]\n" +
+		"  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n  script:\n    - pytest\n"
+	severityOf := func(config string) string {
+		t.Helper()
+		dir := t.TempDir()
+		os.Mkdir(filepath.Join(dir, ".git"), 0o755)
+		write(t, filepath.Join(dir, ".gitlab-ci.yml"), ci)
+		if config != "" {
+			write(t, filepath.Join(dir, ".mlgate.yaml"), config)
+		}
+		res, err := audit.Run(audit.Options{Paths: []string{dir}, Analyzers: audit.Pipelines})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range res.Report.Findings {
+			if f.RuleID == "pipeline/gitlab-mr-self-hosted-runner" {
+				return f.Severity.String()
+			}
+		}
+		return "none"
+	}
+	opt := func(name string) string {
+		return "rules:\n  options:\n    pipeline/gitlab-mr-self-hosted-runner:\n      " + name + ": [\"corp-*\"]\n"
+	}
+	if got := severityOf(""); got != "high" {
+		t.Errorf("default patterns: %s, want high (a self-managed runner)", got)
+	}
+	if got := severityOf(opt("hosted_tags")); got != "none" {
+		t.Errorf("hosted_tags [corp-*]: %s, want none (a GitLab-operated runner)", got)
+	}
+	if got := severityOf(opt("gpu_tags")); got != "critical" {
+		t.Errorf("gpu_tags [corp-*]: %s, want critical (a self-managed GPU runner)", got)
+	}
+	// A value of the wrong type is a configuration error.
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, ".gitlab-ci.yml"), ci)
+	write(t, filepath.Join(dir, ".mlgate.yaml"), "rules:\n  options:\n    pipeline/gitlab-mr-self-hosted-runner:\n      gpu_tags: corp\n")
+	if _, err := audit.Run(audit.Options{Paths: []string{dir}, Analyzers: audit.Pipelines}); err == nil {
+		t.Error("gpu_tags given as a string is not reported")
+	}
+}

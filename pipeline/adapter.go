@@ -55,6 +55,10 @@ type Source struct {
 	// refuses paths that leave the root, symlinks out of it and non-regular
 	// files. Nil when the caller gives no access to other files.
 	ReadFile func(rel string) ([]byte, error)
+	// RuleOptions returns the configured options of a rule (as
+	// Options.RuleOptions does), for adapters whose inference a rule's
+	// options steer, such as GitLab's runner-tag patterns. Nil: none.
+	RuleOptions func(id string) map[string]any
 }
 
 // Adapter parses one pipeline format into stage graphs.

@@ -14,8 +14,44 @@ func init() {
 		Title:     "GitLab CI configuration",
 		MatchPath: IsConfigPath,
 		Sniff:     Sniff,
-		Parse:     Parse,
+		Parse:     parseConfigured,
 	})
+}
+
+// parseConfigured parses with the runner-tag patterns configured as
+// options of pipeline/gitlab-mr-self-hosted-runner (gpu_tags,
+// hosted_tags), each replacing its default list when set. A value of the
+// wrong type is left to the rule, which reports it when the configuration
+// is loaded.
+func parseConfigured(src *pipeline.Source) ([]*pipeline.Graph, error) {
+	opts := DefaultOptions()
+	if src.RuleOptions != nil {
+		o := src.RuleOptions(MRSelfHostedRunner.ID)
+		if l, ok := stringList(o["gpu_tags"]); ok {
+			opts.GPUTags = l
+		}
+		if l, ok := stringList(o["hosted_tags"]); ok {
+			opts.HostedTags = l
+		}
+	}
+	return ParseWith(src, opts)
+}
+
+// stringList returns v as a list of strings when it is one.
+func stringList(v any) ([]string, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		s, ok := x.(string)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+	}
+	return out, true
 }
 
 // IsConfigPath reports whether a file is read as GitLab CI by its path:

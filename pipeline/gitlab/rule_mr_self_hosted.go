@@ -23,7 +23,17 @@ var MRSelfHostedRunner = pipeline.Register(finding.Rule{
 		"destroyed after each job; keep self-managed and GPU runners for protected branches (rules: - if: " +
 		"$CI_COMMIT_REF_PROTECTED == \"true\") and register them as protected runners, which GitLab only gives " +
 		"jobs of protected branches and tags.",
+	Options: map[string]string{
+		"gpu_tags": "runner tag patterns (shell-style, case-insensitive) that select GPU runners, replacing the defaults; " +
+			"read when the file is parsed, so every rule sees the same GPU property",
+		"hosted_tags": "tag patterns of GitLab-operated (hosted, ephemeral VM) runners, replacing the defaults saas-linux-*, " +
+			"saas-macos-*, saas-windows-*; any other tag selects a self-managed runner",
+	},
 }, func(p *pipeline.Pass) {
+	// The tag patterns were applied by the adapter; reading them here
+	// checks their type when the configuration is loaded.
+	p.MustStringList("gpu_tags")
+	p.MustStringList("hosted_tags")
 	d := docOf(p)
 	if d == nil {
 		return
