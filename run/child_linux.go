@@ -3,6 +3,7 @@
 package run
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,7 +29,10 @@ const (
 // File descriptors init passes to the shim.
 const (
 	shimFDNotify = 3
-	shimFDStatus = 4
+	// handoffFDNumber starts the message that names the listener's
+	// descriptor instead of passing it (see Config.MonitorDatagrams).
+	handoffFDNumber = 2
+	shimFDStatus    = 4
 )
 
 func init() {
@@ -391,7 +395,7 @@ func shimMain() int {
 	} else {
 		st.layer(LayerCapabilities, true, "bounding, ambient, effective, permitted and inheritable sets emptied; securebits NOROOT locked")
 	}
-	listener, err := installSeccomp(cfg.Monitor, cfg.MonitorWrites)
+	listener, err := installSeccomp(cfg.Monitor, cfg.MonitorWrites, cfg.MonitorDatagrams)
 	if err != nil {
 		st.layer(LayerSeccomp, false, err.Error())
 		if cfg.Monitor {
@@ -404,7 +408,20 @@ func shimMain() int {
 	} else {
 		st.layer(LayerSeccomp, true, "")
 		if listener >= 0 {
-			if err := unix.Sendmsg(shimFDNotify, []byte{1}, unix.UnixRights(listener), nil, 0); err != nil {
+			if cfg.MonitorDatagrams {
+				// sendmsg is itself held now, by a listener nobody serves
+				// yet: say which descriptor it is and let the supervisor
+				// take it (pidfd_getfd); wait until it has.
+				msg := []byte{handoffFDNumber, 0, 0, 0, 0}
+				binary.LittleEndian.PutUint32(msg[1:], uint32(listener))
+				if _, err := unix.Write(shimFDNotify, msg); err != nil {
+					return st.fail("shim: hand over the seccomp listener: %v", err)
+				}
+				ack := make([]byte, 1)
+				if n, err := unix.Read(shimFDNotify, ack); err != nil || n != 1 || ack[0] != 1 {
+					return st.fail("shim: the supervisor could not take the seccomp listener (pidfd_getfd); the stage does not run unmonitored")
+				}
+			} else if err := unix.Sendmsg(shimFDNotify, []byte{1}, unix.UnixRights(listener), nil, 0); err != nil {
 				return st.fail("shim: hand over the seccomp listener: %v", err)
 			}
 			unix.Close(listener)

@@ -21,6 +21,13 @@ type childConfig struct {
 	// MonitorWrites also reports opens for writing, renames, links and
 	// truncations (only with Monitor).
 	MonitorWrites bool `json:"monitor_writes,omitempty"`
+	// MonitorDatagrams also reports sendmsg and sendmmsg, whose
+	// destinations are in memory so every call is held (only with
+	// Monitor; used with the host network, where a datagram can leave).
+	// The listener then cannot be handed over with sendmsg: the shim
+	// sends its descriptor number and the supervisor takes it with
+	// pidfd_getfd.
+	MonitorDatagrams bool `json:"monitor_datagrams,omitempty"`
 	// ProxyConfigured: fd 5 is an O_PATH directory holding proxy.sock.
 	Proxy bool `json:"proxy"`
 }

@@ -185,6 +185,27 @@ func helperMain(args []string) int {
 		_, err = c.WriteToUDP([]byte("x"), dst)
 		fmt.Println("sendto:", err)
 		return 0
+	case "sendmsg": // sendmsg IP PORT named|connected — one datagram through sendmsg(2)
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			fmt.Println(err)
+			return 1
+		}
+		defer unix.Close(fd)
+		port, _ := strconv.Atoi(args[2])
+		to := &unix.SockaddrInet4{Port: port}
+		copy(to.Addr[:], net.ParseIP(args[1]).To4())
+		var dst unix.Sockaddr = to
+		if args[3] == "connected" {
+			if err := unix.Connect(fd, to); err != nil {
+				fmt.Println(err)
+				return 1
+			}
+			dst = nil
+		}
+		err = unix.Sendmsg(fd, []byte("x"), nil, dst, 0)
+		fmt.Println("sendmsg:", err)
+		return 0
 	case "writemodel": // writemodel MODELDIR OTHERDIR: the stage itself and helpers write
 		dir, other := args[1], args[2]
 		if err := os.WriteFile(dir+"/model.bin", []byte("weights"), 0o644); err != nil {

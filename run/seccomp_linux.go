@@ -91,8 +91,9 @@ func assemble(p []insn) []unix.SockFilter {
 // buildFilter assembles the seccomp program. With monitor, exec and
 // connect calls (and sendto with a destination) are reported to the
 // supervisor; with writes also, the calls of writeSyscalls and the opens
-// whose flags can modify a file.
-func buildFilter(monitor, writes bool) []unix.SockFilter {
+// whose flags can modify a file; with datagrams also every sendmsg and
+// sendmmsg (their destinations are in memory the filter cannot read).
+func buildFilter(monitor, writes, datagrams bool) []unix.SockFilter {
 	const (
 		ldW  = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
 		jeq  = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
@@ -125,6 +126,9 @@ func buildFilter(monitor, writes bool) []unix.SockFilter {
 			p = append(p, insn{code: jeq, k: nr, jt: "notify"})
 		}
 		p = append(p, insn{code: jeq, k: unix.SYS_SENDTO, jt: "check-dest"})
+		if datagrams {
+			p = append(p, insn{code: jeq, k: unix.SYS_SENDMSG, jt: "notify"}, insn{code: jeq, k: unix.SYS_SENDMMSG, jt: "notify"})
+		}
 		if writes {
 			p = append(p, insn{code: jeq, k: unix.SYS_OPENAT, jt: "check-flags2"})
 			for _, nr := range archOpenFlagsArg1 {
@@ -163,8 +167,8 @@ func buildFilter(monitor, writes bool) []unix.SockFilter {
 
 // installSeccomp loads the filter on the calling thread. With monitor it
 // returns the user-notification listener; otherwise -1.
-func installSeccomp(monitor, writes bool) (int, error) {
-	prog := buildFilter(monitor, writes)
+func installSeccomp(monitor, writes, datagrams bool) (int, error) {
+	prog := buildFilter(monitor, writes, datagrams)
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	var flags uintptr
 	if monitor {

@@ -56,7 +56,7 @@ func TestFilterWriteMonitoring(t *testing.T) {
 		allow  = unix.SECCOMP_RET_ALLOW
 	)
 	cwd := uint64(0xffffffffffffff9c)
-	w := buildFilter(true, true)
+	w := buildFilter(true, true, false)
 	cases := []struct {
 		name string
 		nr   int32
@@ -101,14 +101,14 @@ func TestFilterWriteMonitoring(t *testing.T) {
 	}
 	// Without write monitoring, write opens are not reported; without the
 	// monitor, nothing is.
-	nw := buildFilter(true, false)
+	nw := buildFilter(true, false, false)
 	if got := runFilter(t, nw, unix.SYS_OPENAT, cwd, 0x1000, unix.O_WRONLY); got != allow {
 		t.Errorf("write monitoring off: openat got %#x", got)
 	}
 	if got := runFilter(t, nw, unix.SYS_EXECVE); got != notify {
 		t.Errorf("write monitoring off: execve got %#x", got)
 	}
-	nm := buildFilter(false, true)
+	nm := buildFilter(false, true, false)
 	if got := runFilter(t, nm, unix.SYS_EXECVE); got != allow {
 		t.Errorf("monitor off: execve got %#x", got)
 	}
@@ -119,5 +119,20 @@ func TestFilterWriteMonitoring(t *testing.T) {
 		if got := runFilter(t, f, unix.SYS_UNSHARE, unix.CLONE_NEWUSER); got != unix.SECCOMP_RET_ERRNO|uint32(unix.EPERM) {
 			t.Errorf("unshare(NEWUSER) got %#x", got)
 		}
+	}
+}
+
+func TestFilterDatagrams(t *testing.T) {
+	d := buildFilter(true, false, true)
+	for _, nr := range []int32{unix.SYS_SENDMSG, unix.SYS_SENDMMSG} {
+		if got := runFilter(t, d, nr); got != unix.SECCOMP_RET_USER_NOTIF {
+			t.Errorf("datagrams on: syscall %d got %#x", nr, got)
+		}
+		if got := runFilter(t, buildFilter(true, false, false), nr); got != unix.SECCOMP_RET_ALLOW {
+			t.Errorf("datagrams off: syscall %d got %#x", nr, got)
+		}
+	}
+	if got := runFilter(t, d, unix.SYS_SENDTO, 3, 0x1000, 1, 0, 0, 0); got != unix.SECCOMP_RET_ALLOW {
+		t.Errorf("sendto without a destination got %#x", got)
 	}
 }

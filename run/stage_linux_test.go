@@ -97,6 +97,15 @@ func hasFinding(r *Result, id string) bool {
 	return false
 }
 
+func layerReason(r *Result, name string) string {
+	for _, l := range r.Layers {
+		if l.Name == name {
+			return l.Reason
+		}
+	}
+	return ""
+}
+
 func layerActive(r *Result, name string) bool {
 	for _, l := range r.Layers {
 		if l.Name == name {
@@ -1247,4 +1256,46 @@ func localhostOnly(ctx context.Context, host string) ([]netip.Addr, error) {
 		}
 	}
 	return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+}
+
+// TestStageSendmsgDestinationsOnHostNetwork: with the host network a
+// datagram sent with sendmsg(2) and a destination can leave the machine,
+// so the call is held and its destination recorded (the listener is then
+// taken with pidfd_getfd, since the shim cannot pass it with sendmsg); a
+// sendmsg on a connected socket names none (its connect is recorded) and,
+// in the stage's own network namespace, sendmsg is not held at all.
+func TestStageSendmsgDestinationsOnHostNetwork(t *testing.T) {
+	l, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.LocalAddr().(*net.UDPAddr).Port
+	sendtos := func(s stageOut) int {
+		n := 0
+		for _, e := range s.res.Events {
+			if e.Kind == EventSendto && e.Addr == "127.0.0.1" && e.Port == port {
+				n++
+			}
+		}
+		return n
+	}
+	named := stage(t, Options{Argv: []string{ensureHelper(), "sendmsg", "127.0.0.1", strconv.Itoa(port), "named"}, Network: NetworkHost})
+	if !strings.Contains(named.stdout, "sendmsg: <nil>") || sendtos(named) != 1 {
+		t.Errorf("host network, sendmsg with a destination: stdout %q, %d sendto events, want 1: %+v", named.stdout, sendtos(named), named.res.Events)
+	}
+	if r := layerReason(named.res, LayerConnectMon); !strings.Contains(r, "sendmsg") {
+		t.Errorf("connect monitor reason %q does not say sendmsg is held", r)
+	}
+	if !layerActive(named.res, LayerExecMonitor) || len(named.res.Errors) > 0 {
+		t.Errorf("exec monitor %v, errors %v", layerActive(named.res, LayerExecMonitor), named.res.Errors)
+	}
+	connected := stage(t, Options{Argv: []string{ensureHelper(), "sendmsg", "127.0.0.1", strconv.Itoa(port), "connected"}, Network: NetworkHost})
+	if !strings.Contains(connected.stdout, "sendmsg: <nil>") || sendtos(connected) != 0 {
+		t.Errorf("connected socket: stdout %q, %d sendto events, want 0", connected.stdout, sendtos(connected))
+	}
+	own := stage(t, Options{Argv: []string{ensureHelper(), "sendmsg", "127.0.0.1", strconv.Itoa(port), "named"}})
+	if sendtos(own) != 0 {
+		t.Errorf("own network namespace: %d sendto events for sendmsg, want 0 (not held there)", sendtos(own))
+	}
 }

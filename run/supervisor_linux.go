@@ -33,14 +33,17 @@ const maxEvents = 100000
 
 // supervisor holds the state of one run.
 type supervisor struct {
-	opts   *Options
-	det    *detector
-	start  time.Time
-	mu     sync.Mutex
-	res    *Result
-	seq    int
-	halted bool
-	kill   func()
+	// initPID is the host PID of the sandbox's init, whose child the
+	// shim is.
+	initPID int
+	opts    *Options
+	det     *detector
+	start   time.Time
+	mu      sync.Mutex
+	res     *Result
+	seq     int
+	halted  bool
+	kill    func()
 	// dead is closed once the init, and with it every process of the
 	// stage, is gone.
 	dead chan struct{}
@@ -161,6 +164,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		// Without a writable path the stage can only write to its private
 		// /tmp and /dev/shm, which vanish with it: nothing to attribute.
 		MonitorWrites: !o.NoMonitor && len(o.RW) > 0,
+		// Only the host network lets a datagram leave the machine; in the
+		// stage's own namespace there is nowhere for sendmsg to go but
+		// loopback, so its calls are not held there.
+		MonitorDatagrams: !o.NoMonitor && o.Network == NetworkHost,
 	}
 	res.HiddenLinked = hiddenHardLinks(cfg.Hide)
 
@@ -270,6 +277,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	s.start = time.Now()
 	res.Started = s.start
 	s.kill = func() { _ = cmd.Process.Signal(syscall.SIGKILL) }
+	s.initPID = cmd.Process.Pid
 	cfgR.Close()
 	notifChild.Close()
 	stW.Close()
@@ -530,9 +538,22 @@ func (s *supervisor) readStatus(r *os.File) {
 func (s *supervisor) monitor(sock *os.File, stop <-chan struct{}) {
 	fdCh := make(chan int, 1)
 	go func() {
-		buf := make([]byte, 1)
+		buf := make([]byte, 8)
 		oob := make([]byte, unix.CmsgSpace(4))
-		_, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, 0)
+		n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, 0)
+		if err == nil && oobn == 0 && n == 5 && buf[0] == handoffFDNumber {
+			lfd, err := s.takeListener(int(int32(binary.LittleEndian.Uint32(buf[1:5]))))
+			ack := []byte{1}
+			if err != nil {
+				ack[0] = 0
+				s.mu.Lock()
+				s.res.Errors = append(s.res.Errors, "seccomp listener: "+err.Error())
+				s.mu.Unlock()
+			}
+			_, _ = unix.Write(int(sock.Fd()), ack)
+			fdCh <- lfd
+			return
+		}
 		if err != nil || oobn == 0 {
 			fdCh <- -1
 			return
@@ -575,7 +596,11 @@ func (s *supervisor) monitor(sock *os.File, stop <-chan struct{}) {
 	defer unix.Close(fd)
 	_ = notifSyncWakeUp(fd)
 	s.setLayer(LayerExecMonitor, true, "seccomp user notification on execve and execveat; every call is held until recorded")
-	s.setLayer(LayerConnectMon, true, "seccomp user notification on connect and on sendto with a destination; every attempt is held until recorded")
+	if s.opts.Network == NetworkHost {
+		s.setLayer(LayerConnectMon, true, "seccomp user notification on connect, on sendto with a destination and on sendmsg/sendmmsg (host network); every attempt is held until recorded")
+	} else {
+		s.setLayer(LayerConnectMon, true, "seccomp user notification on connect and on sendto with a destination; every attempt is held until recorded")
+	}
 	if len(s.opts.RW) > 0 {
 		s.setLayer(LayerWriteMonitor, true, "seccomp user notification on opens with a write flag, openat2, creat, truncate, rename, link and symlink; writes under the watched trees and the model output are recorded with their process")
 	}
@@ -624,6 +649,7 @@ func (s *supervisor) setLayer(name string, active bool, reason string) {
 func (s *supervisor) handle(fd int, n *seccompNotif) {
 	pid := int(n.PID)
 	ev := Event{}
+	var more []Event // further destinations of one sendmmsg
 	legacyWrite(n)
 	if n.Nr == unix.SYS_EXECVE && execTargetMissing(pid, n.Args[0]) {
 		// execvp tries every PATH directory in turn: most attempts name a
@@ -677,6 +703,15 @@ func (s *supervisor) handle(fd int, n *seccompNotif) {
 		if b, ok := readMem(pid, addr, int(size)); ok {
 			ev.Family, ev.Addr, ev.Port, _ = parseSockaddr(b)
 		}
+	case unix.SYS_SENDMSG, unix.SYS_SENDMMSG:
+		dests := sendmsgDestinations(pid, n)
+		if len(dests) == 0 {
+			// A connected socket: its destination was seen at connect.
+			_ = notifContinue(fd, n.ID)
+			return
+		}
+		ev = dests[0]
+		more = dests[1:]
 	default:
 		if !isWriteSyscall(n.Nr) || !s.decodeWrite(pid, n, &ev) {
 			_ = notifContinue(fd, n.ID)
@@ -716,13 +751,23 @@ func (s *supervisor) handle(fd int, n *seccompNotif) {
 			ev.Argv = nil
 		}
 	}
+	for i := range more {
+		more[i].PID, more[i].PPID, more[i].Comm, more[i].Exe = ev.PID, ev.PPID, ev.Comm, ev.Exe
+	}
 	if s.opts.Mode != ModeEnforce {
 		// Audit: nothing depends on the verdict; let the caller go first.
 		_ = notifContinue(fd, n.ID)
 		s.record(&ev)
+		for i := range more {
+			s.record(&more[i])
+		}
 		return
 	}
-	if s.record(&ev) {
+	halt := s.record(&ev)
+	for i := range more {
+		halt = s.record(&more[i]) || halt
+	}
+	if halt {
 		// The caller stays blocked in the kernel until the kill reaches
 		// it; answering first would let it run on for a moment.
 		s.awaitDeath()
@@ -1124,4 +1169,92 @@ func closeInheritedOnExec() {
 			unix.CloseOnExec(fd)
 		}
 	}
+}
+
+// takeListener takes the shim's seccomp listener, descriptor num of the
+// init's child, with pidfd_getfd (the shim cannot pass it with sendmsg
+// once sendmsg is held). Only a seccomp listener is accepted.
+func (s *supervisor) takeListener(num int) (int, error) {
+	if s.initPID <= 0 || num < 0 {
+		return -1, errors.New("no shim to take it from")
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.initPID) + "/task/" + strconv.Itoa(s.initPID) + "/children")
+	if err != nil {
+		return -1, fmt.Errorf("find the shim: %w", err)
+	}
+	last := errors.New("the sandbox's init has no child")
+	for _, f := range strings.Fields(string(b)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			continue
+		}
+		pidfd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			last = fmt.Errorf("pidfd_open: %w", err)
+			continue
+		}
+		fd, err := unix.PidfdGetfd(pidfd, num, 0)
+		unix.Close(pidfd)
+		if err != nil {
+			last = fmt.Errorf("pidfd_getfd: %w", err)
+			continue
+		}
+		if link, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); !strings.Contains(link, "seccomp") {
+			unix.Close(fd)
+			last = fmt.Errorf("descriptor %d of the shim is %q, not a seccomp listener", num, link)
+			continue
+		}
+		return fd, nil
+	}
+	return -1, last
+}
+
+// Layout of struct msghdr and struct mmsghdr on the 64-bit architectures
+// the sandbox supports (amd64, arm64).
+const (
+	msghdrSize  = 56
+	mmsghdrSize = 64
+	// maxMmsgs bounds the messages of one sendmmsg whose destinations are
+	// read; the kernel itself sends at most 1,024.
+	maxMmsgs = 64
+)
+
+// sendmsgDestinations reads the destinations named by a held sendmsg or
+// sendmmsg, one event each (distinct destinations of one sendmmsg only
+// once), or none when no message names one (a connected socket).
+func sendmsgDestinations(pid int, n *seccompNotif) []Event {
+	count := 1
+	stride := msghdrSize
+	if n.Nr == unix.SYS_SENDMMSG {
+		count, stride = int(min(n.Args[2], maxMmsgs)), mmsghdrSize
+	}
+	if count <= 0 {
+		return nil
+	}
+	hdrs, ok := readMem(pid, n.Args[1], count*stride)
+	if !ok {
+		return nil
+	}
+	var out []Event
+	seen := map[string]bool{}
+	for i := 0; i+msghdrSize <= len(hdrs); i += stride {
+		name := binary.LittleEndian.Uint64(hdrs[i:])
+		size := binary.LittleEndian.Uint32(hdrs[i+8:])
+		if name == 0 || size == 0 {
+			continue
+		}
+		b, ok := readMem(pid, name, int(min(size, 128)))
+		if !ok {
+			continue
+		}
+		ev := Event{Kind: EventSendto}
+		ev.Family, ev.Addr, ev.Port, _ = parseSockaddr(b)
+		key := ev.Family + " " + ev.Addr + " " + strconv.Itoa(ev.Port)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, ev)
+	}
+	return out
 }
