@@ -2,8 +2,10 @@ package kfp
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/mlgate/mlgate/pipeline"
 	"github.com/mlgate/mlgate/pipeline/k8s"
 )
 
@@ -151,4 +153,32 @@ func IsPackageSpec(w string) bool {
 	}
 	c := w[0]
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.Contains(w, "://")
+}
+
+// eachPipArg calls fn for every pip bootstrap of every task of the pass's
+// graph. at returns the position of the bootstrap argument at byte offset
+// off of the task's pip step, and false when an argument of that kind
+// (key) at that place was already reported: tasks that share an executor
+// share its bootstrap, which is reported once.
+func eachPipArg(p *pipeline.Pass, fn func(s *pipeline.Stage, pi *PipInstall, at func(key string, off int) (pipeline.Pos, bool))) {
+	d, x := ExtraOf(p.Graph)
+	if x == nil {
+		return
+	}
+	seen := k8s.Seen{}
+	for _, s := range p.Graph.Stages {
+		t := x.Tasks[s]
+		if t == nil {
+			continue
+		}
+		at := func(key string, off int) (pipeline.Pos, bool) {
+			if !seen.First(s.Steps[t.PipStep].Pos, key+" "+strconv.Itoa(off)) {
+				return pipeline.Pos{}, false
+			}
+			return d.StepPos(s, t.PipStep, off), true
+		}
+		for i := range t.Pips {
+			fn(s, &t.Pips[i], at)
+		}
+	}
 }

@@ -1,12 +1,10 @@
 package kfp
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/mlgate/mlgate/finding"
 	"github.com/mlgate/mlgate/pipeline"
-	"github.com/mlgate/mlgate/pipeline/k8s"
 )
 
 // ExtraIndexURL reports KFP bootstraps that add a second package index.
@@ -23,31 +21,20 @@ var ExtraIndexURL = pipeline.Register(finding.Rule{
 		"source (e.g. a repository manager with name-priority rules), or bake the packages into the image; with " +
 		"pip, install private packages with `--index-url` alone and `--require-hashes`.",
 }, func(p *pipeline.Pass) {
-	d, x := ExtraOf(p.Graph)
-	if x == nil {
-		return
-	}
-	seen := k8s.Seen{}
-	for _, s := range p.Graph.Stages {
-		t := x.Tasks[s]
-		if t == nil {
-			continue
-		}
-		for _, pi := range t.Pips {
-			for _, u := range pi.ExtraIndexURLs {
-				if !seen.First(s.Steps[t.PipStep].Pos, "extra "+strconv.Itoa(u.Off)) {
-					continue
-				}
-				pos := d.StepPos(s, t.PipStep, u.Off)
-				var names []string
-				for _, pk := range pi.Packages {
-					names = append(names, pk.Value)
-				}
-				p.Report(s, pos, "Task '"+s.Name+"' installs "+listOr(names, "packages")+" with `--extra-index-url "+u.Value+
-					"`; a package of the same name on any of the indexes can win.", "extra-index-url="+u.Value)
+	eachPipArg(p, func(s *pipeline.Stage, pi *PipInstall, at func(string, int) (pipeline.Pos, bool)) {
+		for _, u := range pi.ExtraIndexURLs {
+			pos, first := at("extra", u.Off)
+			if !first {
+				continue
 			}
+			var names []string
+			for _, pk := range pi.Packages {
+				names = append(names, pk.Value)
+			}
+			p.Report(s, pos, "Task '"+s.Name+"' installs "+listOr(names, "packages")+" with `--extra-index-url "+u.Value+
+				"`; a package of the same name on any of the indexes can win.", "extra-index-url="+u.Value)
 		}
-	}
+	})
 })
 
 func listOr(xs []string, none string) string {

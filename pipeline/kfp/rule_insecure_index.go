@@ -1,12 +1,10 @@
 package kfp
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/mlgate/mlgate/finding"
 	"github.com/mlgate/mlgate/pipeline"
-	"github.com/mlgate/mlgate/pipeline/k8s"
 )
 
 // InsecurePackageIndex reports KFP bootstraps that install packages from a
@@ -27,43 +25,31 @@ var InsecurePackageIndex = pipeline.Register(finding.Rule{
 		"than disabling verification), and remove `--trusted-host`; with the SDK, build the image with the " +
 		"packages preinstalled instead of `packages_to_install`/`pip_index_urls`.",
 }, func(p *pipeline.Pass) {
-	d, x := ExtraOf(p.Graph)
-	if x == nil {
-		return
-	}
-	seen := k8s.Seen{}
-	for _, s := range p.Graph.Stages {
-		t := x.Tasks[s]
-		if t == nil {
-			continue
-		}
-		for _, pi := range t.Pips {
-			for _, u := range append(append([]Arg{}, pi.IndexURLs...), pi.ExtraIndexURLs...) {
-				if !strings.HasPrefix(strings.ToLower(u.Value), "http://") {
-					continue
-				}
-				if seen.First(s.Steps[t.PipStep].Pos, "index "+strconv.Itoa(u.Off)) {
-					pos := d.StepPos(s, t.PipStep, u.Off)
-					p.Report(s, pos, "Task '"+s.Name+"' installs Python packages from '"+u.Value+"' over plain HTTP; "+
-						"the packages can be replaced in transit and run in the task's pod.", "index="+u.Value)
-				}
+	eachPipArg(p, func(s *pipeline.Stage, pi *PipInstall, at func(string, int) (pipeline.Pos, bool)) {
+		for _, u := range append(append([]Arg{}, pi.IndexURLs...), pi.ExtraIndexURLs...) {
+			if !strings.HasPrefix(strings.ToLower(u.Value), "http://") {
+				continue
 			}
-			for _, h := range pi.TrustedHosts {
-				if !BareHost(h.Value) {
-					continue // pip reads "https://host/simple" as the host "https": no effect
-				}
-				if !seen.First(s.Steps[t.PipStep].Pos, "host "+strconv.Itoa(h.Off)) {
-					continue
-				}
-				pos := d.StepPos(s, t.PipStep, h.Off)
-				f := p.Report(s, pos, "Task '"+s.Name+"' installs Python packages with `--trusted-host "+h.Value+"`, "+
-					"which turns off certificate verification for that index.", "trusted-host="+h.Value)
-				if !strings.HasPrefix(strings.ToLower(h.Value), "http://") {
-					f.Severity = finding.Medium
-				}
+			if pos, first := at("index", u.Off); first {
+				p.Report(s, pos, "Task '"+s.Name+"' installs Python packages from '"+u.Value+"' over plain HTTP; "+
+					"the packages can be replaced in transit and run in the task's pod.", "index="+u.Value)
 			}
 		}
-	}
+		for _, h := range pi.TrustedHosts {
+			if !BareHost(h.Value) {
+				continue // pip reads "https://host/simple" as the host "https": no effect
+			}
+			pos, first := at("host", h.Off)
+			if !first {
+				continue
+			}
+			f := p.Report(s, pos, "Task '"+s.Name+"' installs Python packages with `--trusted-host "+h.Value+"`, "+
+				"which turns off certificate verification for that index.", "trusted-host="+h.Value)
+			if !strings.HasPrefix(strings.ToLower(h.Value), "http://") {
+				f.Severity = finding.Medium
+			}
+		}
+	})
 })
 
 // BareHost reports whether a --trusted-host value is a host[:port] that

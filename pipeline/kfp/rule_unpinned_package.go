@@ -3,8 +3,6 @@ package kfp
 import (
 	"github.com/mlgate/mlgate/finding"
 	"github.com/mlgate/mlgate/pipeline"
-	"github.com/mlgate/mlgate/pipeline/k8s"
-	"strconv"
 )
 
 // UnpinnedPackage reports packages_to_install entries without an exact
@@ -24,31 +22,20 @@ var UnpinnedPackage = pipeline.Register(finding.Rule{
 		"a hash-pinned lock file, `pip install --require-hashes -r requirements.txt`, then drop " +
 		"`packages_to_install`).",
 }, func(p *pipeline.Pass) {
-	d, x := ExtraOf(p.Graph)
-	if x == nil {
-		return
-	}
-	seen := k8s.Seen{}
-	for _, s := range p.Graph.Stages {
-		t := x.Tasks[s]
-		if t == nil {
-			continue
+	eachPipArg(p, func(s *pipeline.Stage, pi *PipInstall, at func(string, int) (pipeline.Pos, bool)) {
+		if pi.Runtime || pi.Hashes {
+			return
 		}
-		for _, pi := range t.Pips {
-			if pi.Runtime || pi.Hashes {
+		for _, pk := range pi.Packages {
+			if Pinned(pk.Value) || !IsPackageSpec(pk.Value) {
 				continue
 			}
-			for _, pk := range pi.Packages {
-				if Pinned(pk.Value) || !IsPackageSpec(pk.Value) {
-					continue
-				}
-				if !seen.First(s.Steps[t.PipStep].Pos, strconv.Itoa(pk.Off)) {
-					continue
-				}
-				pos := d.StepPos(s, t.PipStep, pk.Off)
-				p.Report(s, pos, "Task '"+s.Name+"' installs '"+pk.Value+"' without an exact version; each run "+
-					"installs whatever release is newest.", "package="+pk.Value)
+			pos, first := at("package", pk.Off)
+			if !first {
+				continue
 			}
+			p.Report(s, pos, "Task '"+s.Name+"' installs '"+pk.Value+"' without an exact version; each run "+
+				"installs whatever release is newest.", "package="+pk.Value)
 		}
-	}
+	})
 })
