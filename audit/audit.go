@@ -179,7 +179,7 @@ func Run(opts Options) (*Result, error) {
 		r.kind, c.adapter, src = classify(c, opts.Analyzers)
 		switch r.kind {
 		case kindPipeline:
-			r.fs, r.in, r.sups, r.graphs, r.err = analyzePipeline(pipelineFile{path: c.path, rel: c.rel, root: c.root, adapter: c.adapter}, src, popts)
+			r.fs, r.in, r.sups, r.graphs, r.err = analyzePipeline(c, src, popts)
 			if !opts.KeepGraphs {
 				// A graph holds its file's whole YAML tree; keeping 1,000
 				// of them until the end only makes the collector's work.
@@ -309,14 +309,6 @@ func loadConfig(opts Options) (*config.Config, error) {
 		return config.Default(), nil
 	}
 	return config.Load(path)
-}
-
-// pipelineFile is a pipeline definition and the adapter that reads it.
-type pipelineFile struct {
-	path    string
-	rel     string // slash-separated, relative to the walk root
-	root    string // the repository (or walk) root, for includes
-	adapter *pipeline.Adapter
 }
 
 // candidate is a file the walk found that an analyzer may recognise.
@@ -587,7 +579,7 @@ func (w *walker) warnings() []string {
 // finding, and its suppressions are not used; only a failing rule option is
 // an error. src is the file's content when the caller already read it
 // all, else nil.
-func analyzePipeline(f pipelineFile, src []byte, opts pipeline.Options) ([]finding.Finding, report.Input, []config.Suppression, []*pipeline.Graph, error) {
+func analyzePipeline(f *candidate, src []byte, opts pipeline.Options) ([]finding.Finding, report.Input, []config.Suppression, []*pipeline.Graph, error) {
 	path := f.path
 	in := report.Input{Path: path, Format: f.adapter.Format, Status: report.StatusAnalyzed}
 	fail := func(err error) ([]finding.Finding, report.Input, []config.Suppression, []*pipeline.Graph, error) {
