@@ -100,19 +100,29 @@ func (p *Pass) StringList(name string) ([]string, error) {
 	if !ok || v == nil {
 		return nil, nil
 	}
-	list, ok := v.([]any)
+	out, ok := StringListValue(v)
 	if !ok {
 		return nil, fmt.Errorf("rule %s: option %s must be a list of strings", p.Rule.ID, name)
+	}
+	return out, nil
+}
+
+// StringListValue returns an option value (as decoded from YAML) as a list
+// of strings, and false when it is not one.
+func StringListValue(v any) ([]string, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, false
 	}
 	out := make([]string, 0, len(list))
 	for _, x := range list {
 		s, ok := x.(string)
 		if !ok {
-			return nil, fmt.Errorf("rule %s: option %s must be a list of strings", p.Rule.ID, name)
+			return nil, false
 		}
 		out = append(out, s)
 	}
-	return out, nil
+	return out, true
 }
 
 // Analyze runs the enabled rules over a built graph and returns their

@@ -27,31 +27,14 @@ func parseConfigured(src *pipeline.Source) ([]*pipeline.Graph, error) {
 	opts := DefaultOptions()
 	if src.RuleOptions != nil {
 		o := src.RuleOptions(MRSelfHostedRunner.ID)
-		if l, ok := stringList(o["gpu_tags"]); ok {
+		if l, ok := pipeline.StringListValue(o["gpu_tags"]); ok {
 			opts.GPUTags = l
 		}
-		if l, ok := stringList(o["hosted_tags"]); ok {
+		if l, ok := pipeline.StringListValue(o["hosted_tags"]); ok {
 			opts.HostedTags = l
 		}
 	}
 	return ParseWith(src, opts)
-}
-
-// stringList returns v as a list of strings when it is one.
-func stringList(v any) ([]string, bool) {
-	list, ok := v.([]any)
-	if !ok {
-		return nil, false
-	}
-	out := make([]string, 0, len(list))
-	for _, x := range list {
-		s, ok := x.(string)
-		if !ok {
-			return nil, false
-		}
-		out = append(out, s)
-	}
-	return out, true
 }
 
 // IsConfigPath reports whether a file is read as GitLab CI by its path:
